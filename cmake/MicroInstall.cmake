@@ -1,0 +1,21 @@
+# cmake --install: headers, libmicro, and a package config giving micro::micro.
+include(CMakePackageConfigHelpers)
+
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/micro DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS micro EXPORT microTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+set(MICRO_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/micro)
+install(EXPORT microTargets NAMESPACE micro:: DESTINATION ${MICRO_CMAKE_DIR})
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/microConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/microConfig.cmake INSTALL_DESTINATION ${MICRO_CMAKE_DIR})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/microConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES
+  ${PROJECT_BINARY_DIR}/microConfig.cmake
+  ${PROJECT_BINARY_DIR}/microConfigVersion.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/MicroDependencies.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/MicroProtobuf.cmake
+  DESTINATION ${MICRO_CMAKE_DIR})

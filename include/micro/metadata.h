@@ -1,0 +1,68 @@
+// micro::Metadata: the header map that travels with every call, as go-micro's metadata.
+//
+// Keys are compared case-insensitively ("micro-id" finds "Micro-Id"), as HTTP headers are;
+// the spelling used when a key was first set is kept and is what goes on the wire.
+// Iteration is in case-insensitive key order, so output is deterministic.
+//
+// Threading: a plain value type; not synchronised.
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace micro {
+
+// Case-insensitive (ASCII) ordering for header names.
+struct CaseInsensitiveLess {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept;
+};
+
+// ASCII case-insensitive equality.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept;
+
+// Go's textproto.CanonicalMIMEHeaderKey: "micro-id" -> "Micro-Id", "content-type" ->
+// "Content-Type". Keys with characters outside Go's token set are returned unchanged.
+std::string CanonicalHeaderKey(std::string_view key);
+
+class Metadata {
+ public:
+  using Map = std::map<std::string, std::string, CaseInsensitiveLess>;
+  using const_iterator = Map::const_iterator;
+
+  Metadata() = default;
+  Metadata(std::initializer_list<std::pair<const std::string, std::string>> init) : map_(init) {}
+
+  // The value for key, if present.
+  std::optional<std::string_view> Get(std::string_view key) const;
+  // The value for key, or "" when absent.
+  std::string_view GetOr(std::string_view key, std::string_view fallback = {}) const;
+  bool Contains(std::string_view key) const { return map_.find(key) != map_.end(); }
+
+  // Sets key to value; an existing key keeps its first spelling.
+  void Set(std::string_view key, std::string value);
+  // Sets only when absent. Returns true when it set.
+  bool SetIfAbsent(std::string_view key, std::string value);
+  // Removes key. Returns true when it was present.
+  bool Delete(std::string_view key);
+  // Copies every entry of other into this one; overwrite decides who wins on a clash.
+  void Merge(const Metadata& other, bool overwrite = true);
+
+  bool empty() const { return map_.empty(); }
+  std::size_t size() const { return map_.size(); }
+  void clear() { map_.clear(); }
+  const_iterator begin() const { return map_.begin(); }
+  const_iterator end() const { return map_.end(); }
+
+  friend bool operator==(const Metadata&, const Metadata&) = default;
+
+ private:
+  Map map_;
+};
+
+}  // namespace micro

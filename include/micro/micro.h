@@ -1,0 +1,10 @@
+// Umbrella header: everything a micro-cpp user needs.
+#pragma once
+
+#include <micro/codec.h>
+#include <micro/context.h>
+#include <micro/errors.h>
+#include <micro/logger.h>
+#include <micro/metadata.h>
+#include <micro/status.h>
+#include <micro/version.h>
