@@ -6,5 +6,6 @@
 #include <micro/errors.h>
 #include <micro/logger.h>
 #include <micro/metadata.h>
+#include <micro/plugin.h>
 #include <micro/status.h>
 #include <micro/version.h>
