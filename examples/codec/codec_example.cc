@@ -58,6 +58,7 @@ int main() {
   }
   auto unknown = micro::codec::Lookup("text/xml");
   std::printf("unknown type -> %s\n", unknown.error().ToJson().c_str());
-  std::printf("%s\n", failures == 0 ? "codec example: all codecs round-trip" : "codec example: FAILED");
+  std::printf("%s\n",
+              failures == 0 ? "codec example: all codecs round-trip" : "codec example: FAILED");
   return failures == 0 ? 0 : 1;
 }

@@ -119,7 +119,8 @@ void RegisterCodec(std::string_view content_type, std::shared_ptr<const Codec> c
 // Every content type the table knows, sorted.
 std::vector<std::string> ContentTypes();
 
-// The Content-Type value without parameters, lower-cased: "Application/JSON; x=y" -> "application/json".
+// The Content-Type value without parameters, lower-cased: "Application/JSON; x=y" ->
+// "application/json".
 std::string NormalizeContentType(std::string_view content_type);
 
 }  // namespace micro::codec

@@ -49,14 +49,14 @@ Error New(std::string id, std::string detail, int32_t code);
 inline bool SameCode(const Error& a, const Error& b) { return a.code == b.code; }
 
 // Constructors as go-micro's: a plain detail, or an fmt format string with arguments.
-#define MICRO_ERROR_CONSTRUCTOR(Name, Code)                                                   \
-  inline Error Name(std::string id, std::string detail) {                                     \
-    return New(std::move(id), std::move(detail), Code);                                       \
-  }                                                                                           \
-  template <class A, class... Args>                                                           \
-  Error Name(std::string id, fmt::format_string<A, Args...> format, A&& a, Args&&... args) {  \
-    return New(std::move(id), fmt::format(format, std::forward<A>(a), std::forward<Args>(args)...), \
-               Code);                                                                         \
+#define MICRO_ERROR_CONSTRUCTOR(Name, Code)                                                  \
+  inline Error Name(std::string id, std::string detail) {                                    \
+    return New(std::move(id), std::move(detail), Code);                                      \
+  }                                                                                          \
+  template <class A, class... Args>                                                          \
+  Error Name(std::string id, fmt::format_string<A, Args...> format, A&& a, Args&&... args) { \
+    return New(std::move(id),                                                                \
+               fmt::format(format, std::forward<A>(a), std::forward<Args>(args)...), Code);  \
   }
 
 MICRO_ERROR_CONSTRUCTOR(BadRequest, 400)

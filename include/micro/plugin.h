@@ -15,10 +15,9 @@
 // Threading: Register, Create, Names and Has may be called concurrently.
 #pragma once
 
-#include <micro/status.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <micro/status.h>
 
 #include <functional>
 #include <map>

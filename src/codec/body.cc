@@ -1,10 +1,10 @@
 #include "codec/body.h"
 
+#include <fmt/format.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <charconv>
-#include <fmt/format.h>
 
 #include "util/json_text.h"
 
@@ -89,8 +89,8 @@ Status ReadProto(std::string_view codec, std::string_view bytes, ReadBody body) 
   if (!msg) return {};
   if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
       !(*msg)->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return DecodeError(codec, fmt::format("invalid {} ({} bytes)", (*msg)->GetTypeName(),
-                                          bytes.size()));
+    return DecodeError(codec,
+                       fmt::format("invalid {} ({} bytes)", (*msg)->GetTypeName(), bytes.size()));
   }
   return {};
 }

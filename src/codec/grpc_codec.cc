@@ -22,8 +22,8 @@ class GrpcCodec final : public Codec {
       case MessageType::kRequest: {
         const auto dot = msg.endpoint.find('.');
         if (dot == std::string::npos) {
-          return internal::EncodeError(Name(), fmt::format("endpoint {:?} is not Handler.Method",
-                                                           msg.endpoint));
+          return internal::EncodeError(
+              Name(), fmt::format("endpoint {:?} is not Handler.Method", msg.endpoint));
         }
         h.Set(":method", "POST");
         h.Set(":path", fmt::format("/{}.{}/{}", msg.target, msg.endpoint.substr(0, dot),
@@ -93,7 +93,8 @@ class GrpcCodec final : public Codec {
       msg.endpoint = fmt::format("{}.{}", handler, path->substr(slash + 1));
       msg.method = msg.endpoint;
     }
-    if (auto grpc_message = msg.header.Get("grpc-message"); grpc_message && !grpc_message->empty()) {
+    if (auto grpc_message = msg.header.Get("grpc-message");
+        grpc_message && !grpc_message->empty()) {
       msg.error = std::string(*grpc_message);
     }
     payload = {};
@@ -105,8 +106,8 @@ class GrpcCodec final : public Codec {
         (uint32_t{p[1]} << 24) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 8) | p[4];
     if (length > kMaxGrpcMessageSize) {
       return internal::DecodeError(
-          Name(), fmt::format("received message larger than max ({} vs. {})", length,
-                              kMaxGrpcMessageSize));
+          Name(),
+          fmt::format("received message larger than max ({} vs. {})", length, kMaxGrpcMessageSize));
     }
     if (frame.size() - 5 != length) {
       return internal::DecodeError(

@@ -21,7 +21,8 @@ void AppendBe32(std::string& out, uint32_t v) {
 bool ReadNetstring(std::string_view frame, size_t& pos, std::string_view& out) {
   if (frame.size() - pos < 4) return false;
   const auto* p = reinterpret_cast<const unsigned char*>(frame.data() + pos);
-  const uint32_t len = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+  const uint32_t len =
+      (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
   pos += 4;
   if (frame.size() - pos < len) return false;
   out = frame.substr(pos, len);
@@ -96,7 +97,8 @@ class ProtoRpcCodec final : public Codec {
       return internal::DecodeError(Name(), "truncated body netstring");
     }
     if (pos != frame.size()) {
-      return internal::DecodeError(Name(), fmt::format("{} bytes after the body", frame.size() - pos));
+      return internal::DecodeError(Name(),
+                                   fmt::format("{} bytes after the body", frame.size() - pos));
     }
     return {};
   }

@@ -12,12 +12,18 @@ namespace {
 
 spdlog::level::level_enum ToSpdlog(Level level) {
   switch (level) {
-    case Level::kTrace: return spdlog::level::trace;
-    case Level::kDebug: return spdlog::level::debug;
-    case Level::kInfo: return spdlog::level::info;
-    case Level::kWarn: return spdlog::level::warn;
-    case Level::kError: return spdlog::level::err;
-    case Level::kFatal: return spdlog::level::critical;
+    case Level::kTrace:
+      return spdlog::level::trace;
+    case Level::kDebug:
+      return spdlog::level::debug;
+    case Level::kInfo:
+      return spdlog::level::info;
+    case Level::kWarn:
+      return spdlog::level::warn;
+    case Level::kError:
+      return spdlog::level::err;
+    case Level::kFatal:
+      return spdlog::level::critical;
   }
   return spdlog::level::info;
 }
@@ -54,12 +60,18 @@ void SetLevel(Level level) { Logger().set_level(ToSpdlog(level)); }
 
 Level GetLevel() {
   switch (Logger().level()) {
-    case spdlog::level::trace: return Level::kTrace;
-    case spdlog::level::debug: return Level::kDebug;
-    case spdlog::level::info: return Level::kInfo;
-    case spdlog::level::warn: return Level::kWarn;
-    case spdlog::level::err: return Level::kError;
-    default: return Level::kFatal;
+    case spdlog::level::trace:
+      return Level::kTrace;
+    case spdlog::level::debug:
+      return Level::kDebug;
+    case spdlog::level::info:
+      return Level::kInfo;
+    case spdlog::level::warn:
+      return Level::kWarn;
+    case spdlog::level::err:
+      return Level::kError;
+    default:
+      return Level::kFatal;
   }
 }
 

@@ -94,10 +94,9 @@ TEST(BadInputSpecificTest, JsonRpcMalformedEnvelopes) {
   auto codec = *Lookup("application/json-rpc");
   Message m;
   std::string_view payload;
-  for (const char* text : {"[]", "{\"params\":[]}", "{\"method\":1}",
-                           "{\"method\":\"a\",\"params\":{}}",
-                           "{\"method\":\"a\",\"params\":[1,2]}",
-                           "{\"method\":\"a\",\"id\":[1]}", "not json"}) {
+  for (const char* text :
+       {"[]", "{\"params\":[]}", "{\"method\":1}", "{\"method\":\"a\",\"params\":{}}",
+        "{\"method\":\"a\",\"params\":[1,2]}", "{\"method\":\"a\",\"id\":[1]}", "not json"}) {
     m.type = MessageType::kRequest;
     EXPECT_FALSE(codec->ReadHeader(text, m, payload).ok()) << text;
   }
@@ -115,11 +114,11 @@ TEST(BadInputSpecificTest, ProtoRpcLengthsBeyondTheFrame) {
 
 TEST(BadInputSpecificTest, GrpcPrefixChecks) {
   auto codec = *Lookup("application/grpc");
-  ExpectBadRequest(*codec, std::string("\x00\x00\x00", 3));                    // short prefix
-  ExpectBadRequest(*codec, std::string("\x01\x00\x00\x00\x00", 5));            // compressed
-  ExpectBadRequest(*codec, std::string("\x00\x00\x40\x00\x01", 5));            // > 4 MiB
-  ExpectBadRequest(*codec, std::string("\x00\x00\x00\x00\x09\x0a\x01x", 8));   // short payload
-  ExpectBadRequest(*codec, std::string("\x00\x00\x00\x00\x01\x0a\x0a", 7));    // trailing
+  ExpectBadRequest(*codec, std::string("\x00\x00\x00", 3));                   // short prefix
+  ExpectBadRequest(*codec, std::string("\x01\x00\x00\x00\x00", 5));           // compressed
+  ExpectBadRequest(*codec, std::string("\x00\x00\x40\x00\x01", 5));           // > 4 MiB
+  ExpectBadRequest(*codec, std::string("\x00\x00\x00\x00\x09\x0a\x01x", 8));  // short payload
+  ExpectBadRequest(*codec, std::string("\x00\x00\x00\x00\x01\x0a\x0a", 7));   // trailing
   Message m;
   m.header.Set(":path", "/a/b/c");
   std::string_view payload;

@@ -3,10 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include "unit/content_type_names.h"
-
 #include "codec_test.pb.h"
 #include "greeter.pb.h"
+#include "unit/content_type_names.h"
 
 namespace micro::codec {
 namespace {
@@ -113,7 +112,8 @@ TEST(JsonCodecTest, Int64TravelsAsStringAndUnknownFieldsAreIgnored) {
   ASSERT_TRUE(NewJsonCodec()->Write(m, &e, out).ok());
   EXPECT_EQ(out, "{\"big\":\"9007199254740993\"}\n");
   Everything back;
-  ASSERT_TRUE(NewJsonCodec()->Read(R"({"big":"9007199254740993","addedLater":{"x":[1]}})", &back).ok());
+  ASSERT_TRUE(
+      NewJsonCodec()->Read(R"({"big":"9007199254740993","addedLater":{"x":[1]}})", &back).ok());
   EXPECT_EQ(back.big(), 9007199254740993);
 }
 
@@ -183,8 +183,7 @@ TEST_P(RoundTripTest, EmptyMessage) {
   EXPECT_EQ(got.ByteSizeLong(), 0u) << GetParam();
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryContentType, RoundTripTest,
-                         ::testing::ValuesIn(ContentTypes()),
+INSTANTIATE_TEST_SUITE_P(EveryContentType, RoundTripTest, ::testing::ValuesIn(ContentTypes()),
                          testing_util::ContentTypeTestName);
 
 // --- Framing of the legacy codecs ---
@@ -319,11 +318,11 @@ TEST(GrpcCodecTest, JsonFlavourAndSizeLimit) {
 // --- The table ---
 
 TEST(CodecTableTest, KnowsEveryGoMicroContentType) {
-  EXPECT_EQ(ContentTypes(), (std::vector<std::string>{
-                                "application/grpc", "application/grpc+json",
-                                "application/grpc+proto", "application/json",
-                                "application/json-rpc", "application/octet-stream",
-                                "application/proto-rpc", "application/protobuf"}));
+  EXPECT_EQ(ContentTypes(),
+            (std::vector<std::string>{"application/grpc", "application/grpc+json",
+                                      "application/grpc+proto", "application/json",
+                                      "application/json-rpc", "application/octet-stream",
+                                      "application/proto-rpc", "application/protobuf"}));
   EXPECT_EQ(Get("application/json")->Name(), "json");
   EXPECT_EQ(Get("application/protobuf")->Name(), "proto");
   EXPECT_EQ(Get("application/octet-stream")->Name(), "bytes");

@@ -9,8 +9,9 @@ namespace {
 
 TEST(ErrorTest, JsonMatchesGoMicroByteForByte) {
   // From go-micro's README and reference/go-micro.md §4.2 / §10.
-  EXPECT_EQ(errors::Timeout("go.micro.client", "call timeout: context deadline exceeded").ToJson(),
-            R"({"id":"go.micro.client","code":408,"detail":"call timeout: context deadline exceeded","status":"Request Timeout"})");
+  EXPECT_EQ(
+      errors::Timeout("go.micro.client", "call timeout: context deadline exceeded").ToJson(),
+      R"({"id":"go.micro.client","code":408,"detail":"call timeout: context deadline exceeded","status":"Request Timeout"})");
   EXPECT_EQ(errors::NotFound("helloworld", "not found").ToJson(),
             R"({"id":"helloworld","code":404,"detail":"not found","status":"Not Found"})");
 }
@@ -28,12 +29,11 @@ TEST(ErrorTest, EmptyFieldsAreOmitted) {
 TEST(ErrorTest, StringsEscapedAsGoJsonMarshal) {
   Error e;
   e.detail = "a<b>&c \"q\" \\ \n\t\r\b\f \x01 \x7f \xe2\x80\xa8 \xff ok \xc3\xa9";
-  EXPECT_EQ(e.ToJson(),
-            R"({"detail":"a\u003cb\u003e\u0026c \"q\" \\ \n\t\r\b\f \u0001 )"
-            "\x7f"
-            R"( \u2028 \ufffd ok )"
-            "\xc3\xa9"
-            R"("})");
+  EXPECT_EQ(e.ToJson(), R"({"detail":"a\u003cb\u003e\u0026c \"q\" \\ \n\t\r\b\f \u0001 )"
+                        "\x7f"
+                        R"( \u2028 \ufffd ok )"
+                        "\xc3\xa9"
+                        R"("})");
 }
 
 TEST(ErrorTest, ConstructorsUseGoStatusTexts) {
@@ -88,9 +88,9 @@ TEST(ErrorTest, ParseMatchesGoSemantics) {
   EXPECT_EQ(Error::Parse("null"), Error{});
   EXPECT_EQ(Error::Parse(""), Error{});
   // Type errors make Go fall back to the raw text.
-  for (const char* text : {R"({"code":"404"})", R"({"code":404.5})", R"({"code":1e3})",
-                           R"({"code":4294967296})", R"({"id":7})", "[1,2]", "\"str\"", "42",
-                           "{\"id\":"}) {
+  for (const char* text :
+       {R"({"code":"404"})", R"({"code":404.5})", R"({"code":1e3})", R"({"code":4294967296})",
+        R"({"id":7})", "[1,2]", "\"str\"", "42", "{\"id\":"}) {
     Error e = Error::Parse(text);
     EXPECT_EQ(e.detail, text) << text;
     EXPECT_EQ(e.code, 0) << text;
