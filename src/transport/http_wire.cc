@@ -1,0 +1,357 @@
+#include "transport/http_wire.h"
+
+#include <llhttp.h>
+
+#include <charconv>
+#include <string>
+
+#include "micro/errors.h"
+#include "micro/version.h"
+
+namespace micro::http {
+namespace {
+
+constexpr char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char Upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+
+constexpr bool IsTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':  // NOLINT
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':  // NOLINT
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!IsTokenChar(c)) return false;
+  }
+  return true;
+}
+
+// Go's CanonicalMIMEHeaderKey, in place. Only called on valid tokens.
+void CanonicaliseInPlace(char* p, std::size_t n) {
+  bool upper = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    p[i] = upper ? Upper(p[i]) : Lower(p[i]);
+    upper = (p[i] == '-');
+  }
+}
+
+constexpr bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+void AppendNumber(std::string& out, std::size_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
+  (void)ec;
+  out.append(buf, end);
+}
+
+// Appends "Key: value\r\n" with Go's canonical key and newline-free, trimmed value. Keys that
+// are not HTTP tokens cannot be written safely and are skipped.
+void AppendHeader(std::string& out, std::string_view key, std::string_view value) {
+  if (!IsToken(key)) return;
+  const std::size_t at = out.size();
+  out.append(key);
+  CanonicaliseInPlace(out.data() + at, key.size());
+  out.append(": ");
+  value = Trim(value);
+  const std::size_t vat = out.size();
+  out.append(value);
+  for (std::size_t i = vat; i < out.size(); ++i) {
+    if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
+  }
+  out.append("\r\n");
+}
+
+bool IsOneOf(std::string_view key, std::initializer_list<std::string_view> names) {
+  for (auto n : names) {
+    if (EqualsIgnoreCase(key, n)) return true;
+  }
+  return false;
+}
+
+bool HasToken(std::string_view list, std::string_view token) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto item = Trim(list.substr(0, comma));
+    if (EqualsIgnoreCase(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+struct HttpParser::Impl {
+  llhttp_t parser;
+  llhttp_settings_t settings;
+
+  static HttpParser* Self(llhttp_t* p) { return static_cast<HttpParser*>(p->data); }
+
+  // Counts header-block bytes; over the limit aborts the parse with 431.
+  static bool AddHeaderBytes(HttpParser* self, std::size_t n) {
+    self->header_bytes_ += n;
+    if (self->header_bytes_ > self->max_header_bytes_) {
+      self->limit_hit_ = 431;
+      return false;
+    }
+    return true;
+  }
+
+  static int OnMessageBegin(llhttp_t* p) {
+    Self(p)->started_ = true;
+    return 0;
+  }
+  static int OnUrl(llhttp_t* p, const char*, size_t n) {
+    return AddHeaderBytes(Self(p), n) ? 0 : -1;
+  }
+  static int OnStatus(llhttp_t* p, const char* at, size_t n) {
+    auto* self = Self(p);
+    if (!AddHeaderBytes(self, n)) return -1;
+    self->reason_.append(at, n);
+    return 0;
+  }
+  static int OnHeaderField(llhttp_t* p, const char* at, size_t n) {
+    auto* self = Self(p);
+    if (!AddHeaderBytes(self, n)) return -1;
+    self->field_.append(at, n);
+    return 0;
+  }
+  static int OnHeaderValue(llhttp_t* p, const char* at, size_t n) {
+    auto* self = Self(p);
+    if (!AddHeaderBytes(self, n)) return -1;
+    self->value_.append(at, n);
+    return 0;
+  }
+  static int OnHeaderValueComplete(llhttp_t* p) {
+    auto* self = Self(p);
+    if (!AddHeaderBytes(self, 4)) return -1;  // ": " and CRLF
+    std::string_view key = self->field_;
+    // As Go: Host moves out of the header map of a request; Transfer-Encoding never stays.
+    const bool drop = EqualsIgnoreCase(key, "Transfer-Encoding") ||
+                      (self->kind_ == Kind::kRequest && EqualsIgnoreCase(key, "Host"));
+    if (!drop && IsToken(key)) {
+      CanonicaliseInPlace(self->field_.data(), self->field_.size());
+      // Go keeps every value; go-micro copies the first one.
+      self->out_->header.SetIfAbsent(self->field_, std::string(Trim(self->value_)));
+    }
+    self->field_.clear();
+    self->value_.clear();
+    return 0;
+  }
+  static int OnHeadersComplete(llhttp_t* p) {
+    auto* self = Self(p);
+    self->headers_complete_ = true;
+    self->status_code_ = p->status_code;
+    if (p->flags & F_CONTENT_LENGTH) {
+      if (p->content_length > self->max_body_bytes_) {
+        self->limit_hit_ = 413;
+        return -1;
+      }
+      self->out_->body.reserve(static_cast<std::size_t>(p->content_length));
+    }
+    return 0;
+  }
+  static int OnBody(llhttp_t* p, const char* at, size_t n) {
+    auto* self = Self(p);
+    self->body_bytes_ += n;
+    if (self->body_bytes_ > self->max_body_bytes_) {
+      self->limit_hit_ = 413;
+      return -1;
+    }
+    self->out_->body.append(at, n);
+    return 0;
+  }
+  static int OnMessageComplete(llhttp_t* p) {
+    auto* self = Self(p);
+    self->complete_ = true;
+    self->wants_close_ = llhttp_should_keep_alive(p) == 0;
+    return HPE_PAUSED;  // one message per Parse: pipelined bytes wait for the next Start
+  }
+
+  void Init(HttpParser* owner) {
+    llhttp_settings_init(&settings);
+    settings.on_message_begin = OnMessageBegin;
+    settings.on_url = OnUrl;
+    settings.on_status = OnStatus;
+    settings.on_header_field = OnHeaderField;
+    settings.on_header_value = OnHeaderValue;
+    settings.on_header_value_complete = OnHeaderValueComplete;
+    settings.on_headers_complete = OnHeadersComplete;
+    settings.on_body = OnBody;
+    settings.on_message_complete = OnMessageComplete;
+    Reset(owner);
+  }
+  void Reset(HttpParser* owner) {
+    llhttp_init(&parser, owner->kind_ == Kind::kRequest ? HTTP_REQUEST : HTTP_RESPONSE, &settings);
+    parser.data = owner;
+  }
+};
+
+HttpParser::HttpParser(Kind kind, std::size_t max_header_bytes, std::size_t max_body_bytes)
+    : impl_(std::make_unique<Impl>()),
+      kind_(kind),
+      max_header_bytes_(max_header_bytes),
+      max_body_bytes_(max_body_bytes) {
+  impl_->Init(this);
+}
+
+HttpParser::~HttpParser() = default;
+
+void HttpParser::Start(Message* out) {
+  out_ = out;
+  out_->header.clear();
+  out_->body.clear();
+  if (error_status_ != 0 || (started_ && !complete_)) {
+    impl_->Reset(this);
+  } else if (needs_resume_) {
+    llhttp_resume(&impl_->parser);
+  }
+  needs_resume_ = false;
+  header_bytes_ = body_bytes_ = 0;
+  field_.clear();
+  value_.clear();
+  reason_.clear();
+  started_ = headers_complete_ = complete_ = wants_close_ = false;
+  status_code_ = error_status_ = limit_hit_ = 0;
+  error_reason_.clear();
+}
+
+ParseStatus HttpParser::Fail(int status, std::string reason) {
+  error_status_ = status;
+  error_reason_ = std::move(reason);
+  return ParseStatus::kError;
+}
+
+ParseStatus HttpParser::Parse(const char* data, std::size_t size, std::size_t* consumed) {
+  *consumed = 0;
+  if (error_status_ != 0) return ParseStatus::kError;
+  if (complete_) return ParseStatus::kComplete;
+  if (size == 0) return ParseStatus::kNeedMore;
+  const llhttp_errno_t err = llhttp_execute(&impl_->parser, data, size);
+  switch (err) {
+    case HPE_OK:
+      *consumed = size;
+      return ParseStatus::kNeedMore;
+    case HPE_PAUSED:
+      *consumed = static_cast<std::size_t>(llhttp_get_error_pos(&impl_->parser) - data);
+      needs_resume_ = true;
+      return ParseStatus::kComplete;
+    case HPE_PAUSED_UPGRADE:
+      return Fail(400, "protocol upgrade is not supported");
+    default:
+      if (limit_hit_ == 431) return Fail(431, "header block larger than the limit");
+      if (limit_hit_ == 413) return Fail(413, "body larger than the limit");
+      return Fail(400, llhttp_get_error_reason(&impl_->parser));
+  }
+}
+
+ParseStatus HttpParser::Finish() {
+  if (error_status_ != 0) return ParseStatus::kError;
+  if (complete_) return ParseStatus::kComplete;
+  if (!started_) return ParseStatus::kNeedMore;
+  const llhttp_errno_t err = llhttp_finish(&impl_->parser);
+  if (complete_) {
+    needs_resume_ = err == HPE_PAUSED;
+    return ParseStatus::kComplete;
+  }
+  return Fail(400, "unexpected EOF");
+}
+
+void AppendRequestHead(std::string& out, std::string_view host, const Metadata& header,
+                       std::size_t body_size, bool conn_close) {
+  out.append("POST / HTTP/1.1\r\nHost: ");
+  out.append(host);
+  out.append("\r\n");
+  AppendHeader(out, "User-Agent", header.GetOr("User-Agent", UserAgent()));
+  if (conn_close && !HasToken(header.GetOr("Connection"), "close")) {
+    out.append("Connection: close\r\n");
+  }
+  out.append("Content-Length: ");
+  AppendNumber(out, body_size);
+  out.append("\r\n");
+  for (const auto& [k, v] : header) {
+    if (IsOneOf(k, {"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer"})) {
+      continue;
+    }
+    AppendHeader(out, k, v);
+  }
+  out.append("\r\n");
+}
+
+void AppendResponseHead(std::string& out, const Metadata* base, const Metadata& header,
+                        std::size_t body_size) {
+  out.append("HTTP/1.1 200 OK\r\n");
+  if (body_size > 0) {
+    out.append("Content-Length: ");
+    AppendNumber(out, body_size);
+    out.append("\r\n");
+  }
+  auto emit = [&out](const std::string& k, const std::string& v) {
+    if (IsOneOf(k, {"Content-Length", "Transfer-Encoding", "Trailer"})) return;
+    AppendHeader(out, k, v);
+  };
+  // Merge the two sorted maps; on equal keys the message header wins (Go's Header.Set).
+  static const Metadata kEmpty;
+  if (base == nullptr) base = &kEmpty;
+  const CaseInsensitiveLess less;
+  auto a = base->begin();
+  auto b = header.begin();
+  while (a != base->end() || b != header.end()) {
+    if (b == header.end() || (a != base->end() && less(a->first, b->first))) {
+      emit(a->first, a->second);
+      ++a;
+    } else if (a == base->end() || less(b->first, a->first)) {
+      emit(b->first, b->second);
+      ++b;
+    } else {
+      emit(b->first, b->second);
+      ++a;
+      ++b;
+    }
+  }
+  if (body_size == 0) out.append("Content-Length: 0\r\n");
+  out.append("\r\n");
+}
+
+std::string ErrorResponse(int status) {
+  const std::string text = std::to_string(status) + " " + std::string(StatusText(status));
+  std::string out = "HTTP/1.1 " + text + "\r\n";
+  out += "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ";
+  out += std::to_string(text.size());
+  out += "\r\n\r\n";
+  out += text;
+  return out;
+}
+
+std::string_view UserAgent() {
+  static const std::string ua = std::string("micro-cpp/") + kVersion;
+  return ua;
+}
+
+}  // namespace micro::http

@@ -1,0 +1,52 @@
+#include "transport/runtime.h"
+
+#include <asio/strand.hpp>
+
+#include "micro/transport.h"
+
+namespace micro::transport_detail {
+
+std::shared_ptr<IoThread> IoThread::Create() { return std::shared_ptr<IoThread>(new IoThread()); }
+
+IoThread::IoThread() {
+  work_.emplace(context_.get_executor());
+  thread_ = std::thread([this] { context_.run(); });
+}
+
+IoThread::~IoThread() {
+  work_.reset();
+  context_.stop();
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    thread_.detach();  // the last owner was dropped by a handler on this very thread
+  } else {
+    thread_.join();
+  }
+}
+
+bool RunningInThisThread(const asio::any_io_executor& ex) {
+  using IoEx = asio::io_context::executor_type;
+  if (const auto* io = ex.target<IoEx>()) return io->running_in_this_thread();
+  if (const auto* s = ex.target<asio::strand<IoEx>>()) {
+    return s->get_inner_executor().running_in_this_thread();
+  }
+  if (const auto* s = ex.target<asio::strand<asio::any_io_executor>>()) {
+    return RunningInThisThread(s->get_inner_executor());
+  }
+  return false;
+}
+
+Error IoError(std::string_view what, const std::error_code& ec) {
+  return errors::InternalServerError(std::string(kTransportErrorId), "{}: {}", what, ec.message());
+}
+
+Error TimeoutError(std::string_view which) {
+  return errors::Timeout(std::string(kTransportErrorId), "{} timeout", which);
+}
+
+Error EofError() { return errors::InternalServerError(std::string(kTransportErrorId), "EOF"); }
+
+Error ClosedError() {
+  return errors::InternalServerError(std::string(kTransportErrorId), "socket closed");
+}
+
+}  // namespace micro::transport_detail
