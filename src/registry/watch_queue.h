@@ -1,0 +1,86 @@
+// A bounded, thread-safe event queue behind a registry::Watcher. Registries keep a weak
+// reference per watcher and Push() events; the Watcher handed to the caller pops them.
+#pragma once
+
+#include <micro/registry.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace micro::registry {
+
+class WatchQueue {
+ public:
+  explicit WatchQueue(std::string service, size_t capacity = 256)
+      : service_(std::move(service)), capacity_(capacity) {}
+
+  // Whether this watcher wants events of `name`.
+  bool Wants(std::string_view name) const { return service_.empty() || service_ == name; }
+
+  // Drops the oldest event when full (a slow reader must not stall the registry).
+  void Push(Event event) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return;
+      if (events_.size() >= capacity_) events_.pop_front();
+      events_.push_back(std::move(event));
+    }
+    cv_.notify_one();
+  }
+
+  Result<Event> Pop(Duration timeout) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return stopped_ || !events_.empty(); });
+    if (stopped_) return ErrWatcherStopped();
+    if (events_.empty()) return errors::Timeout("go.micro.registry", "watch timeout");
+    Event e = std::move(events_.front());
+    events_.pop_front();
+    return e;
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopped_ = true;
+      events_.clear();
+    }
+    cv_.notify_all();
+  }
+
+  bool stopped() const {
+    std::lock_guard lock(mu_);
+    return stopped_;
+  }
+
+ private:
+  const std::string service_;
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Event> events_;
+  bool stopped_ = false;
+};
+
+// The Watcher given to callers: pops from a queue; Stop() also runs on_stop (e.g. to let the
+// registry forget the queue).
+class QueueWatcher : public Watcher {
+ public:
+  QueueWatcher(std::shared_ptr<WatchQueue> queue, std::function<void()> on_stop = {})
+      : queue_(std::move(queue)), on_stop_(std::move(on_stop)) {}
+  ~QueueWatcher() override { Stop(); }
+
+  Result<Event> Next(Duration timeout) override { return queue_->Pop(timeout); }
+  void Stop() override {
+    queue_->Stop();
+    if (on_stop_) std::exchange(on_stop_, nullptr)();
+  }
+
+ private:
+  std::shared_ptr<WatchQueue> queue_;
+  std::function<void()> on_stop_;
+};
+
+}  // namespace micro::registry
