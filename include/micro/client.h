@@ -1,0 +1,192 @@
+// micro::Client: calls endpoints of other services (go-micro's mucp client).
+//
+// Users normally use a generated typed client (greeter::GreeterService); it wraps these calls:
+//
+//   auto rsp = micro::Call<greeter::Response>(*client, ctx, "greeter", "Greeter.Hello", req);
+//   auto rsp2 = co_await micro::AsyncCall<greeter::Response>(*client, ctx, "greeter",
+//                                                           "Greeter.Hello", req);
+//
+// A call: resolve nodes (selector, or CallOptions::address / MICRO_PROXY), pick one, send the
+// request over a pooled connection with the request's codec, wait for the answer. Retries
+// (default 5) follow go-micro: a 408 is retried with backoff; unlike go-micro, a connection
+// failure where nothing was sent is retried on another node too, and the failing node is
+// marked in the selector. The whole call has request_timeout (30 s, or the context's earlier
+// deadline); each attempt has connection_timeout (5 s, also sent as the `Timeout` header).
+// Timeout errors are 408s whose detail names the timeout that fired.
+//
+// Threading: every method may be called from any thread. Sync forms (Call, Stream, Send/Recv
+// of a stream) block the caller; made from an I/O thread (Runtime::InIoThread()) they return an
+// error at once instead of deadlocking. AsyncCall must be awaited on an I/O executor.
+// Errors: a remote error arrives as the Error the server sent; client-side failures use ids
+// "go.micro.client" (500 connection/selection, 408 timeouts) and "go.micro.codec".
+#pragma once
+
+#include <micro/codec.h>
+#include <micro/context.h>
+#include <micro/registry.h>
+#include <micro/selector.h>
+#include <micro/status.h>
+
+#include <google/protobuf/message.h>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace micro {
+
+class Transport;
+class Client;
+
+// What one call sends.
+struct ClientRequest {
+  std::string service;       // registered service name, e.g. "greeter"
+  std::string endpoint;      // "Handler.Method"
+  std::string content_type;  // empty: the client's default (application/json)
+  codec::WriteBody body;     // the request message or a raw frame (not owned)
+};
+
+// One attempt on one node: wrappers (CallWrapper) can observe or replace it.
+using CallFunc = std::function<asio::awaitable<Status>(Context& ctx, const registry::Node& node,
+                                                       const ClientRequest& req,
+                                                       codec::ReadBody rsp)>;
+using CallWrapper = std::function<CallFunc(CallFunc next)>;
+
+// go-micro's backoff: attempt^e × 100 ms (0, 100 ms, ~658 ms, ~1.98 s, ...).
+Duration DefaultBackoff(int attempt);
+// go-micro's retry predicate plus our fix: retry 408s, and failures to connect.
+bool DefaultRetry(const Error& error, int attempt);
+
+// Per-call settings; unset fields take the client's defaults.
+struct CallOptions {
+  std::vector<std::string> address;  // call these "host:port"s, bypassing the selector
+  std::optional<int> retries;
+  std::optional<Duration> request_timeout;
+  std::optional<Duration> connection_timeout;
+  std::optional<Duration> dial_timeout;
+  std::optional<Duration> stream_timeout;
+  std::string content_type;
+  SelectOptions select;                    // filters/strategy for this call
+  std::vector<CallWrapper> call_wrappers;  // innermost after the client's own
+  std::function<bool(const Error&, int attempt)> retry;
+  std::function<Duration(int attempt)> backoff;
+  bool conn_close = false;  // close the connection after the call
+};
+
+struct ClientOptions {
+  std::string content_type = "application/json";
+  int retries = 5;
+  Duration request_timeout = std::chrono::seconds(30);
+  Duration connection_timeout = std::chrono::seconds(5);
+  Duration dial_timeout = std::chrono::seconds(5);
+  Duration stream_timeout{0};  // 0: no per-message timeout on streams
+  std::size_t pool_size = 100;  // idle connections kept per address
+  Duration pool_ttl = std::chrono::minutes(1);
+  std::function<bool(const Error&, int attempt)> retry = DefaultRetry;
+  std::function<Duration(int attempt)> backoff = DefaultBackoff;
+  std::vector<CallWrapper> call_wrappers;  // first listed is outermost
+  // Every call goes to this "host:port" (go-micro's MICRO_PROXY with an address).
+  std::string proxy;
+
+  std::shared_ptr<Transport> transport;  // required
+  std::shared_ptr<Selector> selector;    // required unless every call has an address / proxy
+  asio::any_io_executor executor;        // I/O executor; empty: Runtime::Default()
+};
+
+// The client side of one stream. Blocking; not for I/O threads.
+class ClientStream {
+ public:
+  virtual ~ClientStream() = default;
+  virtual Context& context() = 0;
+  virtual Status SendMsg(const google::protobuf::Message& msg) = 0;
+  // False at the end of the stream (the server finished: EOS) or on failure; see status().
+  virtual bool RecvMsg(google::protobuf::Message& msg) = 0;
+  virtual Status status() const = 0;
+  // Tells the server no more messages follow (sends EOS), keeping the stream open to receive.
+  // go-micro servers treat it as the end of the stream, as their own clients' Close().
+  virtual Status CloseSend() = 0;
+  // Ends the stream: sends EOS if not sent yet, then closes the connection.
+  virtual Status Close() = 0;
+};
+
+template <class Req, class Rsp>
+class TypedClientStream {
+ public:
+  explicit TypedClientStream(std::unique_ptr<ClientStream> s) : s_(std::move(s)) {}
+  Context& context() { return s_->context(); }
+  Status Send(const Req& msg) { return s_->SendMsg(msg); }
+  bool Recv(Rsp& msg) { return s_->RecvMsg(msg); }
+  Status status() const { return s_->status(); }
+  Status CloseSend() { return s_->CloseSend(); }
+  Status Close() { return s_->Close(); }
+
+ private:
+  std::unique_ptr<ClientStream> s_;
+};
+
+class Client {
+ public:
+  virtual ~Client() = default;
+
+  // Blocking call. rsp receives the decoded response.
+  virtual Status Call(Context& ctx, const ClientRequest& req, codec::ReadBody rsp,
+                      const CallOptions& opts = {}) = 0;
+  // Coroutine call; ctx, req and rsp must stay alive until it completes.
+  virtual asio::awaitable<Status> AsyncCall(Context& ctx, const ClientRequest& req,
+                                            codec::ReadBody rsp, const CallOptions& opts = {}) = 0;
+  // Opens a stream on a dedicated connection; req.body is the opening message (go-micro
+  // servers discard it; generated code sends an empty placeholder).
+  virtual Result<std::unique_ptr<ClientStream>> Stream(Context& ctx, const ClientRequest& req,
+                                                       const CallOptions& opts = {}) = 0;
+  virtual const ClientOptions& options() const = 0;
+  virtual asio::any_io_executor executor() const = 0;
+  virtual std::string String() const = 0;  // "mucp"
+};
+
+Result<std::shared_ptr<Client>> NewClient(ClientOptions options);
+
+// --- typed helpers (what generated clients call) -------------------------------------------
+
+template <class Rsp, class Req>
+Result<Rsp> Call(Client& client, Context& ctx, std::string service, std::string endpoint,
+                 const Req& req, const CallOptions& opts = {}) {
+  Rsp rsp;
+  ClientRequest r{std::move(service), std::move(endpoint), opts.content_type, &req};
+  if (Status s = client.Call(ctx, r, &rsp, opts); !s) return std::move(s).error();
+  return rsp;
+}
+
+template <class Rsp, class Req>
+asio::awaitable<Result<Rsp>> AsyncCall(Client& client, Context ctx, std::string service,
+                                       std::string endpoint, Req req, CallOptions opts = {}) {
+  Rsp rsp;
+  ClientRequest r{std::move(service), std::move(endpoint), opts.content_type, &req};
+  Status s = co_await client.AsyncCall(ctx, r, &rsp, opts);
+  if (!s) co_return std::move(s).error();
+  co_return rsp;
+}
+
+// Callback form: done runs on an I/O thread with the result.
+template <class Rsp, class Req>
+void CallWithCallback(Client& client, Context ctx, std::string service, std::string endpoint,
+                      Req req, std::function<void(Result<Rsp>)> done, CallOptions opts = {});
+
+template <class Req, class Rsp>
+Result<TypedClientStream<Req, Rsp>> OpenStream(Client& client, Context& ctx, std::string service,
+                                               std::string endpoint,
+                                               const CallOptions& opts = {}) {
+  Req placeholder;  // go-micro servers discard the opening message
+  ClientRequest r{std::move(service), std::move(endpoint), opts.content_type, &placeholder};
+  auto s = client.Stream(ctx, r, opts);
+  if (!s) return std::move(s).error();
+  return TypedClientStream<Req, Rsp>(std::move(*s));
+}
+
+}  // namespace micro
+
+#include <micro/client_callback.h>  // CallWithCallback's definition (needs co_spawn)

@@ -1,0 +1,46 @@
+// micro::Runtime: the I/O threads that run sockets, timers and coroutine handlers.
+//
+// One io_context run by N threads (default: hardware threads). A Service creates one and hands
+// its executor to the transport, server and client; code that builds parts by hand may share
+// Runtime::Default(). Sync handlers never run here: servers run them on a separate handler
+// pool, so a blocking handler cannot stall I/O.
+//
+// Threading: all methods are thread-safe. InIoThread() tells whether the calling thread is one
+// of any Runtime's I/O threads; blocking APIs use it to refuse (with an error) a call that would
+// block an I/O thread.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/io_context.hpp>
+#include <cstddef>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace micro {
+
+class Runtime {
+ public:
+  // threads == 0: std::thread::hardware_concurrency() (at least 1).
+  explicit Runtime(std::size_t threads = 0);
+  // Stops the io_context and joins the threads. Must not be called from an I/O thread.
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  asio::any_io_executor executor();
+  asio::io_context& context() { return io_; }
+  std::size_t threads() const { return threads_.size(); }
+
+  // A process-wide runtime, started on first use and never destroyed.
+  static Runtime& Default();
+  // True on a thread run by any Runtime.
+  static bool InIoThread();
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace micro

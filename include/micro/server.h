@@ -1,0 +1,87 @@
+// micro::Server: serves handlers over a transport and registers itself (go-micro's mucp server).
+//
+//   auto server = micro::NewServer({.name = "greeter", .transport = t, .registry = r});
+//   greeter::RegisterGreeterHandler(**server, std::make_shared<MyGreeter>());
+//   (*server)->Start();    // listen, register, re-register every interval
+//   ...
+//   (*server)->Stop();     // deregister, stop accepting, drain in-flight calls, close
+//
+// Wire behaviour is go-micro's (reference/go-micro.md §8): dispatch on Micro-Endpoint (else
+// Micro-Method) "Handler.Method"; go-micro's error texts for ill-formed or unknown endpoints; the
+// `Timeout` header (nanoseconds) becomes the call's deadline; every request header becomes
+// context metadata, plus `Local` and `Remote`; no Content-Type means protobuf; an unsupported
+// Content-Type is answered with a text/plain body as go-micro does; errors ride in Micro-Error
+// (and X-Micro-Error) with an empty body.
+//
+// Registration: node id "<name>-<id>" (id: a UUID made once per process unless given), node
+// metadata protocol=mucp, transport, broker, server, registry plus the user's, one endpoint
+// description per advertised endpoint (request/response fields from the protobuf descriptors,
+// three levels deep). Re-registers every register_interval with register_ttl.
+//
+// Threading: Handle before Start; Start/Stop from any thread but not concurrently with each
+// other, and not from an I/O thread or a handler. Sync handlers run on a handler pool of
+// handler_threads threads; coroutine handlers on the I/O executor.
+#pragma once
+
+#include <micro/handler.h>
+#include <micro/registry.h>
+#include <micro/status.h>
+
+#include <asio/any_io_executor.hpp>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace micro {
+
+class Transport;
+
+struct ServerOptions {
+  std::string name = "go.micro.server";
+  std::string id;  // empty: the process-wide UUID (DefaultServerId())
+  std::string version = "latest";
+  std::string address = ":0";  // listen address (host:port, :0, host:min-max)
+  std::string advertise;       // address put in the registry, if not the listen address
+  std::map<std::string, std::string> metadata;
+  Duration register_ttl = std::chrono::seconds(90);
+  Duration register_interval = std::chrono::seconds(30);
+  // Stop waits this long for in-flight calls before closing connections (go-micro: no drain).
+  Duration drain_timeout = std::chrono::seconds(5);
+  std::size_t handler_threads = 0;  // 0: hardware threads (at least 2)
+  std::vector<HandlerWrapper> wrappers;  // first listed is outermost
+  std::function<Status()> register_check;  // fails: deregister until it passes again
+  std::string broker_name = "http";        // for node metadata until the broker lands
+
+  std::shared_ptr<Transport> transport;  // required
+  std::shared_ptr<Registry> registry;    // optional: nothing is registered without one
+  asio::any_io_executor executor;        // I/O executor; empty: the transport's
+};
+
+class Server {
+ public:
+  virtual ~Server() = default;
+  // Adds a handler. Fails (409) when its name is taken, (400) when it has no endpoints or an
+  // endpoint's name is not "<handler>.<Method>".
+  virtual Status Handle(Handler handler) = 0;
+  virtual Status Start() = 0;
+  virtual Status Stop() = 0;
+  // The bound address once started ("host:port").
+  virtual std::string Address() const = 0;
+  // What Start registers (name, version, node, endpoints); useful for tests and tools.
+  virtual registry::Service Registration() const = 0;
+  virtual const ServerOptions& options() const = 0;
+  virtual std::string String() const = 0;  // "mucp"
+};
+
+Result<std::shared_ptr<Server>> NewServer(ServerOptions options);
+
+// A random UUID made once per process (go-micro's server.DefaultId).
+const std::string& DefaultServerId();
+// A new random (version 4) UUID.
+std::string NewUuid();
+
+}  // namespace micro
