@@ -19,10 +19,10 @@
 namespace micro {
 
 struct Error {
-  std::string id;      // who raised it, e.g. "go.micro.client" or the service name
+  std::string id{};    // who raised it, e.g. "go.micro.client" or the service name
   int32_t code = 0;    // an HTTP status code; 0 when unknown (e.g. a parsed plain-text error)
-  std::string detail;  // human-readable text
-  std::string status;  // Go's http.StatusText(code), e.g. "Not Found"
+  std::string detail{};  // human-readable text
+  std::string status{};  // Go's http.StatusText(code), e.g. "Not Found"
 
   // The JSON form go-micro writes into the Micro-Error header (Go's json.Marshal output).
   std::string ToJson() const;

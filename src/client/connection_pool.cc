@@ -1,0 +1,34 @@
+#include "client/connection_pool.h"
+
+namespace micro::client_detail {
+
+ConnectionPool::Entry ConnectionPool::GetEntry(const std::string& addr) {
+  std::lock_guard lock(mu_);
+  auto it = idle_.find(addr);
+  if (it == idle_.end()) return {};
+  auto& q = it->second;
+  const auto now = Clock::now();
+  while (!q.empty()) {
+    Entry e = std::move(q.back());  // most recently used first: warm connections
+    q.pop_back();
+    if (now - e.created < ttl_) return e;
+    e.sock->Close();
+  }
+  return {};
+}
+
+std::shared_ptr<Socket> ConnectionPool::Get(const std::string& addr) { return GetEntry(addr).sock; }
+
+void ConnectionPool::Put(const std::string& addr, std::shared_ptr<Socket> sock, TimePoint created) {
+  {
+    std::lock_guard lock(mu_);
+    auto& q = idle_[addr];
+    if (q.size() < size_ && Clock::now() - created < ttl_) {
+      q.push_back({std::move(sock), created});
+      return;
+    }
+  }
+  sock->Close();
+}
+
+}  // namespace micro::client_detail

@@ -1,0 +1,38 @@
+// Idle connections per address, as go-micro's pool: at most `size` kept per address, none
+// older than `ttl` reused. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "micro/transport.h"
+
+namespace micro::client_detail {
+
+class ConnectionPool {
+ public:
+  ConnectionPool(std::size_t size, Duration ttl) : size_(size), ttl_(ttl) {}
+
+  // An idle connection to addr, or null.
+  std::shared_ptr<Socket> Get(const std::string& addr);
+  // Returns a healthy connection; dropped (closed) when the pool for addr is full or it is old.
+  void Put(const std::string& addr, std::shared_ptr<Socket> sock, TimePoint created);
+  // When a pooled socket was made (for Put).
+  struct Entry {
+    std::shared_ptr<Socket> sock;
+    TimePoint created;
+  };
+  Entry GetEntry(const std::string& addr);
+
+ private:
+  std::size_t size_;
+  Duration ttl_;
+  std::mutex mu_;
+  std::map<std::string, std::deque<Entry>> idle_;
+};
+
+}  // namespace micro::client_detail

@@ -1,0 +1,329 @@
+// The mucp client: node selection, pooled connections, codecs, retries and timeouts.
+#include <asio/co_spawn.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/strand.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/use_awaitable.hpp>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+
+#include "client/client_stream.h"
+#include "client/connection_pool.h"
+#include "micro/client.h"
+#include "micro/runtime.h"
+#include "micro/transport.h"
+#include "util/blocking.h"
+
+namespace micro {
+
+Duration DefaultBackoff(int attempt) {
+  if (attempt <= 0) return Duration::zero();
+  if (attempt > 13) return std::chrono::minutes(2);
+  const double ms = std::pow(static_cast<double>(attempt), std::exp(1.0)) * 100.0;
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(ms));
+}
+
+bool DefaultRetry(const Error& error, int) {
+  return error.code == 408 ||
+         (error.id == "go.micro.client" && error.detail.rfind("connection error:", 0) == 0);
+}
+
+namespace client_detail {
+
+Error ClientError(int code, std::string detail) {
+  return errors::New("go.micro.client", std::move(detail), code);
+}
+
+std::string Millis(Duration d) {
+  return fmt::format("{}ms", std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+// Runs Send then Recv on sock within `timeout`; on expiry the socket is closed and the
+// result is a 408 naming `which` timeout.
+asio::awaitable<Status> Exchange(std::shared_ptr<Socket> sock, const Message& out, Message& in,
+                                 Duration timeout, std::string which) {
+  struct State {
+    bool done = false;
+    bool fired = false;
+  };
+  auto state = std::make_shared<State>();
+  asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+  timer.async_wait([sock, state](std::error_code ec) {
+    if (!ec && !state->done) {
+      state->fired = true;
+      sock->Close();
+    }
+  });
+  Status s = co_await sock->Send(out);
+  if (s) s = co_await sock->Recv(in);
+  state->done = true;
+  timer.cancel();
+  if (!s && state->fired) {
+    co_return ClientError(408, fmt::format("call timeout: {} exceeded", which));
+  }
+  co_return s;
+}
+
+}  // namespace client_detail
+
+namespace {
+
+using client_detail::ClientError;
+using client_detail::Millis;
+
+// The codec for a node: nodes without `protocol` metadata are legacy go-micro servers that
+// speak json-rpc / proto-rpc.
+std::string WireContentType(const std::string& content_type, const registry::Node& node) {
+  if (node.metadata.count("protocol")) return content_type;
+  const std::string normal = codec::NormalizeContentType(content_type);
+  if (normal == "application/json") return "application/json-rpc";
+  if (normal == "application/protobuf" || normal == "application/octet-stream") {
+    return "application/proto-rpc";
+  }
+  return content_type;
+}
+
+class RpcClient final : public Client, public std::enable_shared_from_this<RpcClient> {
+ public:
+  explicit RpcClient(ClientOptions options)
+      : options_(std::move(options)), pool_(options_.pool_size, options_.pool_ttl) {
+    if (!options_.executor) options_.executor = Runtime::Default().executor();
+  }
+
+  Status Call(Context& ctx, const ClientRequest& req, codec::ReadBody rsp,
+              const CallOptions& opts) override {
+    if (Runtime::InIoThread()) {
+      return ClientError(500, "sync call from an I/O thread would block it: use AsyncCall");
+    }
+    return util::RunBlocking(options_.executor, AsyncCall(ctx, req, rsp, opts), "go.micro.client");
+  }
+
+  asio::awaitable<Status> AsyncCall(Context& ctx, const ClientRequest& req, codec::ReadBody rsp,
+                                    const CallOptions& opts) override {
+    const Duration request_timeout = opts.request_timeout.value_or(options_.request_timeout);
+    Context call_ctx = ctx.Child(Clock::now() + request_timeout);
+    const bool own_deadline = !ctx.deadline() || *call_ctx.deadline() < *ctx.deadline();
+    auto timeout_error = [&] {
+      return ClientError(408, own_deadline ? fmt::format("call timeout: request timeout {} exceeded",
+                                                         Millis(request_timeout))
+                                           : "call timeout: context deadline exceeded");
+    };
+    if (call_ctx.Done()) co_return call_ctx.cancelled() ? Status(ClientError(408, "call timeout: context canceled")) : Status(timeout_error());
+
+    auto next = Nodes(req.service, opts);
+    if (!next) co_return std::move(next).error();
+
+    CallFunc call = [self = shared_from_this(), &opts](Context& c, const registry::Node& node,
+                                                      const ClientRequest& r,
+                                                      codec::ReadBody out) {
+      return self->CallNode(c, node, r, out, opts);
+    };
+    for (auto it = opts.call_wrappers.rbegin(); it != opts.call_wrappers.rend(); ++it) call = (*it)(call);
+    for (auto it = options_.call_wrappers.rbegin(); it != options_.call_wrappers.rend(); ++it) {
+      call = (*it)(call);
+    }
+
+    const int retries = opts.retries.value_or(options_.retries);
+    const auto& retry = opts.retry ? opts.retry : options_.retry;
+    const auto& backoff = opts.backoff ? opts.backoff : options_.backoff;
+    Status last;
+    for (int attempt = 0; attempt <= retries; ++attempt) {
+      if (attempt > 0) {
+        const Duration wait = backoff ? backoff(attempt) : Duration::zero();
+        if (wait > Duration::zero()) {
+          const auto left = call_ctx.remaining();
+          if (left && *left <= wait) co_return timeout_error();
+          asio::steady_timer timer(co_await asio::this_coro::executor, wait);
+          co_await timer.async_wait(asio::use_awaitable);
+        }
+      }
+      auto node = (*next)();
+      if (!node) co_return ClientError(500, fmt::format("error getting next {} node: {}",
+                                                        req.service, node.error().detail));
+      last = co_await call(call_ctx, *node, req, rsp);
+      if (options_.selector && opts.address.empty() && options_.proxy.empty()) {
+        options_.selector->Mark(req.service, *node, last);
+      }
+      if (last) co_return last;
+      if (call_ctx.Done()) {
+        if (call_ctx.cancelled() && !ctx.cancelled() && !ctx.Done()) co_return timeout_error();
+        if (ctx.cancelled()) co_return ClientError(408, "call timeout: context canceled");
+        co_return timeout_error();
+      }
+      if (!retry || !retry(last.error(), attempt)) break;
+    }
+    co_return last;
+  }
+
+  Result<std::unique_ptr<ClientStream>> Stream(Context& ctx, const ClientRequest& req,
+                                               const CallOptions& opts) override {
+    if (Runtime::InIoThread()) {
+      return ClientError(500, "sync stream from an I/O thread would block it");
+    }
+    auto next = Nodes(req.service, opts);
+    if (!next) return std::move(next).error();
+    auto node = (*next)();
+    if (!node) return ClientError(500, node.error().detail);
+    const std::string ct = WireContentType(ContentType(req, opts), *node);
+    auto codec = codec::Lookup(ct);
+    if (!codec) return std::move(codec).error();
+    auto sock = options_.transport->DialSync(
+        node->address, {.timeout = opts.dial_timeout.value_or(options_.dial_timeout),
+                        .stream = true,
+                        .executor = asio::make_strand(options_.executor)});
+    if (!sock) {
+      if (options_.selector) options_.selector->Mark(req.service, *node, sock.status());
+      return ClientError(500, "connection error: " + sock.error().detail);
+    }
+    client_detail::StreamSetup setup{
+        .ctx = ctx.Child(),
+        .sock = *sock,
+        .codec = *codec,
+        .content_type = ct,
+        .service = req.service,
+        .endpoint = req.endpoint,
+        .id = std::to_string(seq_++),
+        .timeout = opts.stream_timeout.value_or(options_.stream_timeout)};
+    auto stream = client_detail::NewClientStream(std::move(setup));
+    if (Status s = stream->SendOpening(req.body); !s) return std::move(s).error();
+    return std::unique_ptr<ClientStream>(std::move(stream));
+  }
+
+  const ClientOptions& options() const override { return options_; }
+  asio::any_io_executor executor() const override { return options_.executor; }
+  std::string String() const override { return "mucp"; }
+
+ private:
+  std::string ContentType(const ClientRequest& req, const CallOptions& opts) const {
+    if (!req.content_type.empty()) return req.content_type;
+    if (!opts.content_type.empty()) return opts.content_type;
+    return options_.content_type;
+  }
+
+  // The nodes to try: explicit addresses / the proxy (as synthetic mucp nodes), or the selector.
+  Result<selector::Next> Nodes(const std::string& service, const CallOptions& opts) {
+    std::vector<std::string> addrs = opts.address;
+    if (addrs.empty() && !options_.proxy.empty()) addrs = {options_.proxy};
+    if (!addrs.empty()) {
+      auto nodes = std::make_shared<std::vector<registry::Node>>();
+      for (auto& a : addrs) nodes->push_back({.id = a, .address = a, .metadata = {{"protocol", "mucp"}}});
+      auto counter = std::make_shared<std::atomic<size_t>>(
+          static_cast<size_t>(std::time(nullptr)));  // go-micro: unix seconds % n
+      return selector::Next([nodes, counter]() -> Result<registry::Node> {
+        return (*nodes)[(*counter)++ % nodes->size()];
+      });
+    }
+    if (!options_.selector) {
+      return ClientError(500, fmt::format("error selecting {} node: no selector", service));
+    }
+    auto next = options_.selector->Select(service, opts.select);
+    if (!next) {
+      if (next.error().code == 404) {
+        return ClientError(500, fmt::format("service {}: not found", service));
+      }
+      return ClientError(500, fmt::format("error selecting {} node: {}", service, next.error().detail));
+    }
+    return next;
+  }
+
+  asio::awaitable<Status> CallNode(Context& ctx, const registry::Node& node,
+                                   const ClientRequest& req, codec::ReadBody rsp,
+                                   const CallOptions& opts) {
+    const std::string ct = WireContentType(ContentType(req, opts), node);
+    auto codec = codec::Lookup(ct);
+    if (!codec) co_return std::move(codec).error();
+    const Duration conn_timeout = opts.connection_timeout.value_or(options_.connection_timeout);
+
+    Message out;
+    for (const auto& [k, v] : ctx.metadata()) {
+      if (!EqualsIgnoreCase(k, "Micro-Topic")) out.header.Set(k, v);
+    }
+    out.header.Set("Timeout", std::to_string(std::chrono::nanoseconds(conn_timeout).count()));
+    out.header.Set("Content-Type", ct);
+    out.header.Set("Accept", ct);
+    codec::Message head;
+    head.type = codec::MessageType::kRequest;
+    head.id = std::to_string(seq_++);
+    head.target = req.service;
+    head.method = head.endpoint = req.endpoint;
+    if (Status s = (*codec)->Write(head, req.body, out.body); !s) {
+      co_return errors::InternalServerError("go.micro.client.codec", s.error().detail);
+    }
+    for (const auto& [k, v] : head.header) out.header.Set(k, v);
+    out.header.Set("Micro-Id", head.id);
+    out.header.Set("Micro-Service", req.service);
+    out.header.Set("Micro-Method", req.endpoint);
+    out.header.Set("Micro-Endpoint", req.endpoint);
+    if (opts.conn_close) out.header.Set("Connection", "close");
+
+    // A pooled connection, or a new one.
+    auto entry = pool_.GetEntry(node.address);
+    if (!entry.sock) {
+      const Duration dial = opts.dial_timeout.value_or(options_.dial_timeout);
+      auto sock = co_await options_.transport->Dial(
+          node.address, {.timeout = dial, .executor = asio::make_strand(options_.executor)});
+      if (!sock) co_return ClientError(500, "connection error: " + sock.error().detail);
+      entry = {*sock, Clock::now()};
+    }
+
+    // The attempt's budget: the connection timeout, cut short by the call's deadline.
+    Duration budget = conn_timeout;
+    std::string which = "connection timeout " + Millis(conn_timeout);
+    if (auto left = ctx.remaining(); left && *left < budget) {
+      budget = *left;
+      which = "request deadline";
+    }
+    const auto cancel_id = ctx.OnCancel([sock = entry.sock] { sock->Close(); });
+    Message in;
+    Status s = co_await asio::co_spawn(
+        entry.sock->executor(), client_detail::Exchange(entry.sock, out, in, budget, which),
+        asio::use_awaitable);
+    ctx.RemoveOnCancel(cancel_id);
+    if (!s) {
+      entry.sock->Close();
+      if (s.error().code == 408) co_return s;
+      co_return ClientError(500, "transport error: " + s.error().detail);  // sent: not retried
+    }
+    const bool reusable = !opts.conn_close &&
+                          !EqualsIgnoreCase(GetHeader(in.header, "Connection").value_or(""), "close");
+    if (reusable) {
+      pool_.Put(node.address, entry.sock, entry.created);
+    } else {
+      entry.sock->Close();
+    }
+    co_return DecodeResponse(**codec, in, rsp);
+  }
+
+  static Status DecodeResponse(const codec::Codec& codec, const Message& in, codec::ReadBody rsp) {
+    if (auto err = GetHeader(in.header, "Micro-Error"); err && !err->empty()) {
+      return Error::Parse(*err);
+    }
+    if (EqualsIgnoreCase(GetHeader(in.header, "Content-Type").value_or(""), "text/plain")) {
+      return ClientError(500, in.body);  // go-micro's answer to an unsupported Content-Type
+    }
+    codec::Message head;
+    head.type = codec::MessageType::kResponse;
+    head.header = in.header;
+    std::string_view payload;
+    Status s = codec.ReadHeader(in.body, head, payload);
+    if (s && !head.error.empty()) return Error::Parse(head.error);
+    if (s) s = codec.Read(payload, rsp);
+    if (!s) return errors::InternalServerError("go.micro.client.codec", s.error().detail);
+    return {};
+  }
+
+  ClientOptions options_;
+  client_detail::ConnectionPool pool_;
+  std::atomic<uint64_t> seq_{0};
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Client>> NewClient(ClientOptions options) {
+  if (!options.transport) return errors::BadRequest("go.micro.client", "a transport is required");
+  return std::shared_ptr<Client>(std::make_shared<RpcClient>(std::move(options)));
+}
+
+}  // namespace micro

@@ -1,0 +1,36 @@
+#include "micro/runtime.h"
+
+#include <algorithm>
+
+namespace micro {
+namespace {
+thread_local bool t_in_io_thread = false;
+}  // namespace
+
+Runtime::Runtime(std::size_t threads) : work_(asio::make_work_guard(io_)) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads_.reserve(threads);
+  for (std::size_t i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      t_in_io_thread = true;
+      io_.run();
+    });
+  }
+}
+
+Runtime::~Runtime() {
+  work_.reset();
+  io_.stop();
+  for (auto& t : threads_) t.join();
+}
+
+asio::any_io_executor Runtime::executor() { return io_.get_executor(); }
+
+Runtime& Runtime::Default() {
+  static Runtime* runtime = new Runtime();  // never destroyed: usable from static destructors
+  return *runtime;
+}
+
+bool Runtime::InIoThread() { return t_in_io_thread; }
+
+}  // namespace micro

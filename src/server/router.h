@@ -1,0 +1,79 @@
+// The mucp router: finds the endpoint a request names, decodes it with the request's codec,
+// runs the handler (through the wrappers) and encodes the answer, with go-micro's error texts.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "micro/codec.h"
+#include "micro/handler.h"
+#include "micro/transport.h"
+
+namespace micro::server_detail {
+
+// A request's routing fields, read from the transport headers as go-micro does (Micro-* with
+// the X-Micro-* fallback; Micro-Endpoint falls back to Micro-Method).
+struct RouteInfo {
+  std::string id, service, method, endpoint, content_type, stream;
+  bool legacy = false;  // no routing headers, or Micro-Target: a json-rpc/proto-rpc client
+};
+RouteInfo ReadRouteInfo(const Metadata& header);
+
+// The codec for a request's content type (legacy clients get json-rpc / proto-rpc), or an
+// "unsupported Content-Type" error.
+Result<std::shared_ptr<const codec::Codec>> RequestCodec(const RouteInfo& route);
+
+// The plain-text answer go-micro gives a request whose Content-Type it cannot decode.
+Message UnsupportedContentType(std::string_view content_type);
+
+// An error answer: empty body (or the codec's error envelope), Micro-Error and X-Micro-Error.
+Message ErrorResponse(const codec::Codec* codec, const RouteInfo& route, std::string error_text);
+
+// The context a handler gets: deadline from the `Timeout` header (nanoseconds), metadata =
+// every request header plus Local and Remote.
+Context RequestContext(const Metadata& header, std::string_view local, std::string_view remote);
+
+struct RouterOptions {
+  std::string server_name;                // the error id of handler failures
+  std::vector<HandlerWrapper> wrappers;   // first is outermost
+  asio::any_io_executor handler_pool;     // where sync handlers run
+};
+
+class Router {
+ public:
+  explicit Router(RouterOptions options) : options_(std::move(options)) {}
+
+  // Adds a handler (see Server::Handle for the rules).
+  Status Add(Handler handler);
+
+  // The endpoint for "Handler.Method", or go-micro's plain-text error.
+  Result<const Endpoint*> Find(std::string_view endpoint) const;
+
+  // Serves one unary request and returns the answer to send.
+  asio::awaitable<Message> ServeUnary(const Message& request, std::string_view local,
+                                      std::string_view remote);
+
+  // Handlers that are advertised, sorted by name.
+  std::vector<const Handler*> Advertised() const;
+
+  // Runs fn on the handler pool; the calling coroutine resumes on its own executor.
+  asio::awaitable<Status> OnPool(std::function<Status()> fn) const;
+
+ private:
+  struct Entry {
+    Handler handler;
+    std::map<std::string, HandlerFunc, std::less<>> chains;  // method -> wrapped unary call
+  };
+  HandlerFunc Innermost(const Endpoint& endpoint) const;
+
+  RouterOptions options_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::unique_ptr<Entry>, std::less<>> handlers_;
+};
+
+}  // namespace micro::server_detail

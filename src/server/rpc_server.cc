@@ -1,0 +1,319 @@
+// The mucp server: transport listener + router + registration loop.
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/thread_pool.hpp>
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "micro/client.h"
+#include "micro/logger.h"
+#include "micro/runtime.h"
+#include "micro/server.h"
+#include "micro/transport.h"
+#include "server/advertise.h"
+#include "server/endpoint_description.h"
+#include "server/router.h"
+#include "server/server_stream.h"
+
+namespace micro {
+
+std::string NewUuid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFULL) | 0x4000ULL;               // version 4
+  const uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 1
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
+                     hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
+}
+
+const std::string& DefaultServerId() {
+  static const std::string id = NewUuid();
+  return id;
+}
+
+namespace {
+
+using server_detail::LockedSend;
+using server_detail::Router;
+using server_detail::SendLock;
+using server_detail::ServerStreamImpl;
+
+class RpcServer final : public Server, public std::enable_shared_from_this<RpcServer> {
+ public:
+  explicit RpcServer(ServerOptions options)
+      : options_(std::move(options)),
+        pool_(options_.handler_threads),
+        router_({.server_name = options_.name,
+                 .wrappers = options_.wrappers,
+                 .handler_pool = pool_.get_executor()}) {}
+
+  ~RpcServer() override {
+    (void)Stop();
+    pool_.join();
+  }
+
+  Status Handle(Handler handler) override { return router_.Add(std::move(handler)); }
+
+  Status Start() override {
+    std::lock_guard lock(lifecycle_mu_);
+    if (started_) return {};
+    auto listener = options_.transport->Listen(options_.address);
+    if (!listener) return std::move(listener).error();
+    listener_ = *listener;
+    address_ = listener_->Addr();
+    draining_ = false;
+    std::weak_ptr<RpcServer> weak = weak_from_this();
+    listener_->Start([weak](std::shared_ptr<Socket> sock) -> asio::awaitable<void> {
+      if (auto self = weak.lock()) co_await self->ServeConnection(std::move(sock));
+    });
+    log::Info("Transport [{}] Listening on {}", options_.transport->Name(), address_);
+    if (options_.registry) {
+      if (Status s = RegisterWithRetries(); !s) {
+        log::Error("Server register error: {}", s.error());
+      }
+      stop_registrar_ = false;
+      registrar_ = std::thread([this] { RegistrarLoop(); });
+    }
+    started_ = true;
+    return {};
+  }
+
+  Status Stop() override {
+    std::lock_guard lock(lifecycle_mu_);
+    if (!started_) return {};
+    started_ = false;
+    Status result;
+    if (registrar_.joinable()) {
+      {
+        std::lock_guard l(registrar_mu_);
+        stop_registrar_ = true;
+      }
+      registrar_cv_.notify_all();
+      registrar_.join();
+    }
+    if (options_.registry && registered_) {
+      if (Status s = options_.registry->Deregister(Registration()); !s) result = s;
+      registered_ = false;
+    }
+    draining_ = true;
+    listener_->Close();
+    {
+      std::unique_lock l(inflight_mu_);
+      if (!inflight_cv_.wait_for(l, options_.drain_timeout, [&] { return inflight_ == 0; })) {
+        log::Warn("Server {}: {} calls still running after the {} ms drain", options_.name,
+                  inflight_,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_timeout)
+                      .count());
+      }
+    }
+    std::vector<std::shared_ptr<Socket>> open;
+    {
+      std::lock_guard l(sockets_mu_);
+      for (auto& w : sockets_) {
+        if (auto s = w.lock()) open.push_back(std::move(s));
+      }
+    }
+    for (auto& s : open) s->Close();
+    return result;
+  }
+
+  std::string Address() const override {
+    std::lock_guard lock(lifecycle_mu_);
+    return address_;
+  }
+
+  registry::Service Registration() const override {
+    registry::Service svc;
+    svc.name = options_.name;
+    svc.version = options_.version;
+    registry::Node node;
+    node.id = options_.name + "-" + (options_.id.empty() ? DefaultServerId() : options_.id);
+    node.address = server_detail::AdvertiseAddress(address_.empty() ? options_.address : address_,
+                                                   options_.advertise);
+    node.metadata = {options_.metadata.begin(), options_.metadata.end()};
+    node.metadata["transport"] = options_.transport->Name();
+    node.metadata["broker"] = options_.broker_name;
+    node.metadata["server"] = "mucp";
+    node.metadata["registry"] = options_.registry ? options_.registry->String() : "";
+    node.metadata["protocol"] = "mucp";
+    svc.nodes.push_back(std::move(node));
+    for (const Handler* h : router_.Advertised()) {
+      std::vector<const Endpoint*> eps;
+      for (const Endpoint& e : h->endpoints) eps.push_back(&e);
+      std::sort(eps.begin(), eps.end(), [](auto* a, auto* b) { return a->name < b->name; });
+      for (const Endpoint* e : eps) svc.endpoints.push_back(server_detail::DescribeEndpoint(*e));
+    }
+    return svc;
+  }
+
+  const ServerOptions& options() const override { return options_; }
+  std::string String() const override { return "mucp"; }
+
+ private:
+  // --- serving ---------------------------------------------------------------------------
+
+  void Begin() {
+    std::lock_guard l(inflight_mu_);
+    ++inflight_;
+  }
+  void End() {
+    {
+      std::lock_guard l(inflight_mu_);
+      --inflight_;
+    }
+    inflight_cv_.notify_all();
+  }
+
+  asio::awaitable<void> ServeConnection(std::shared_ptr<Socket> sock) {
+    {
+      std::lock_guard l(sockets_mu_);
+      std::erase_if(sockets_, [](auto& w) { return w.expired(); });
+      sockets_.push_back(sock);
+    }
+    auto lock = std::make_shared<SendLock>(sock->executor());
+    std::shared_ptr<ServerStreamImpl> stream;
+    std::string stream_id;
+    for (;;) {
+      Message in;
+      if (Status s = co_await sock->Recv(in); !s) break;
+      const auto route = server_detail::ReadRouteInfo(in.header);
+      if (stream && !route.stream.empty() && route.stream == stream_id) {
+        stream->Push(std::move(in));
+        continue;
+      }
+      if (!route.stream.empty()) {
+        if (GetHeader(in.header, "Micro-Error").value_or("") == "EOS") break;  // as go-micro
+        if (stream) stream->Abort(errors::BadRequest(options_.name, "stream replaced"));
+        stream = co_await StartStream(sock, lock, route, std::move(in));
+        stream_id = route.stream;
+        continue;
+      }
+      Begin();
+      Message out = co_await router_.ServeUnary(in, sock->Local(), sock->Remote());
+      Status sent = co_await LockedSend(*sock, *lock, out);
+      End();
+      if (!sent || draining_) break;
+      if (EqualsIgnoreCase(GetHeader(in.header, "Connection").value_or(""), "close")) break;
+    }
+    if (stream) stream->Abort(errors::InternalServerError(options_.name, "connection closed"));
+  }
+
+  asio::awaitable<std::shared_ptr<ServerStreamImpl>> StartStream(
+      std::shared_ptr<Socket> sock, std::shared_ptr<SendLock> lock,
+      const server_detail::RouteInfo& route, Message first) {
+    auto codec = server_detail::RequestCodec(route);
+    if (!codec) {
+      co_await LockedSend(*sock, *lock, server_detail::UnsupportedContentType(route.content_type));
+      co_return nullptr;
+    }
+    auto endpoint = router_.Find(route.endpoint);
+    if (!endpoint || !(*endpoint)->sync_stream) {
+      std::string text = endpoint ? errors::BadRequest(options_.name, "{} is not a stream endpoint",
+                                                       route.endpoint)
+                                        .ToJson()
+                                  : endpoint.error().detail;
+      Message err = server_detail::ErrorResponse(codec->get(), route, std::move(text));
+      err.header.Set("Micro-Stream", route.stream);
+      co_await LockedSend(*sock, *lock, err);
+      co_return nullptr;
+    }
+    auto stream = std::make_shared<ServerStreamImpl>(
+        server_detail::RequestContext(first.header, sock->Local(), sock->Remote()), sock, lock,
+        *codec, route.id, route.stream, route.content_type);
+    // go-micro discards the opening message, except for the grpc codec.
+    if ((*codec)->Name() == "grpc") stream->Push(std::move(first));
+    Begin();
+    asio::co_spawn(sock->executor(), RunStream(shared_from_this(), sock, lock, stream, *endpoint),
+                   asio::detached);
+    co_return stream;
+  }
+
+  static asio::awaitable<void> RunStream(std::shared_ptr<RpcServer> self,
+                                         std::shared_ptr<Socket> sock,
+                                         std::shared_ptr<SendLock> lock,
+                                         std::shared_ptr<ServerStreamImpl> stream,
+                                         const Endpoint* endpoint) {
+    const std::string id = self->options_.name;
+    Status status = co_await self->router_.OnPool([&]() -> Status {
+      try {
+        return endpoint->sync_stream(stream->context(), *stream);
+      } catch (const std::exception& e) {
+        return errors::InternalServerError(id, e.what());
+      }
+    });
+    co_await LockedSend(*sock, *lock, stream->FinalMessage(status));
+    self->End();
+  }
+
+  // --- registration ----------------------------------------------------------------------
+
+  Status RegisterWithRetries() {
+    Status last;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(DefaultBackoff(attempt));
+      last = options_.registry->Register(Registration(), {.ttl = options_.register_ttl});
+      if (last) {
+        registered_ = true;
+        return {};
+      }
+    }
+    return last;
+  }
+
+  void RegistrarLoop() {
+    if (options_.register_interval <= Duration::zero()) return;
+    std::unique_lock l(registrar_mu_);
+    while (!registrar_cv_.wait_for(l, options_.register_interval, [&] { return stop_registrar_; })) {
+      l.unlock();
+      if (options_.register_check && !options_.register_check()) {
+        if (registered_) {
+          log::Warn("Server {}: register check failed, deregistering", options_.name);
+          (void)options_.registry->Deregister(Registration());
+          registered_ = false;
+        }
+      } else if (Status s = RegisterWithRetries(); !s) {
+        log::Error("Server {}: re-register failed: {}", options_.name, s.error());
+      }
+      l.lock();
+    }
+  }
+
+  ServerOptions options_;
+  asio::thread_pool pool_;
+  Router router_;
+
+  mutable std::mutex lifecycle_mu_;
+  bool started_ = false;
+  std::shared_ptr<Listener> listener_;
+  std::string address_;
+  std::atomic<bool> registered_{false};
+  std::atomic<bool> draining_{false};
+
+  std::thread registrar_;
+  std::mutex registrar_mu_;
+  std::condition_variable registrar_cv_;
+  bool stop_registrar_ = false;
+
+  std::mutex inflight_mu_;
+  std::condition_variable inflight_cv_;
+  int inflight_ = 0;
+
+  std::mutex sockets_mu_;
+  std::vector<std::weak_ptr<Socket>> sockets_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Server>> NewServer(ServerOptions options) {
+  if (!options.transport) return errors::BadRequest("go.micro.server", "a transport is required");
+  if (options.handler_threads == 0) {
+    options.handler_threads = std::max(2u, std::thread::hardware_concurrency());
+  }
+  return std::shared_ptr<Server>(std::make_shared<RpcServer>(std::move(options)));
+}
+
+}  // namespace micro
