@@ -1,0 +1,247 @@
+// End to end over the memory and HTTP transports: unary calls in every form, errors, metadata,
+// deadlines, retries, wrappers, streaming, and shutdown with calls in flight.
+#include <gtest/gtest.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/use_future.hpp>
+#include <future>
+
+#include "micro/runtime.h"
+#include "rpc/rpc_test_util.h"
+
+namespace micro {
+namespace {
+
+using namespace std::chrono_literals;
+using testing_util::GreeterHandler;
+using testing_util::RpcPair;
+
+class RpcTest : public ::testing::TestWithParam<std::string> {};
+
+greeter::Request Named(std::string name) {
+  greeter::Request r;
+  r.set_name(std::move(name));
+  return r;
+}
+
+TEST_P(RpcTest, UnaryCallThroughTheRegistry) {
+  auto p = RpcPair::Make(GetParam());
+  ASSERT_TRUE(p.server->Handle(GreeterHandler()).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  Context ctx;
+  for (const char* ct : {"application/json", "application/protobuf", "application/grpc+proto",
+                         "application/json-rpc", "application/proto-rpc"}) {
+    auto rsp = Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("John"),
+                                       {.content_type = ct});
+    ASSERT_TRUE(rsp.ok()) << ct << " " << rsp.error();
+    EXPECT_EQ(rsp->msg(), "Hello John") << ct;
+  }
+  EXPECT_TRUE(p.server->Stop().ok());
+}
+
+TEST_P(RpcTest, CoroutineAndCallbackForms) {
+  auto p = RpcPair::Make(GetParam());
+  ASSERT_TRUE(p.server->Handle(GreeterHandler()).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  auto fut = asio::co_spawn(
+      p.client->executor(),
+      AsyncCall<greeter::Response>(*p.client, Context(), "greeter", "Greeter.Hello", Named("Co")),
+      asio::use_future);
+  auto rsp = fut.get();
+  ASSERT_TRUE(rsp.ok()) << rsp.error();
+  EXPECT_EQ(rsp->msg(), "Hello Co");
+
+  std::promise<Result<greeter::Response>> done;
+  CallWithCallback<greeter::Response>(*p.client, Context(), "greeter", "Greeter.Hello",
+                                      Named("Cb"), [&](Result<greeter::Response> r) {
+                                        done.set_value(std::move(r));
+                                      });
+  auto cb = done.get_future().get();
+  ASSERT_TRUE(cb.ok());
+  EXPECT_EQ(cb->msg(), "Hello Cb");
+}
+
+TEST_P(RpcTest, HandlerErrorsArriveAsTheyWereSent) {
+  auto p = RpcPair::Make(GetParam());
+  ASSERT_TRUE(p.server->Handle(GreeterHandler([](Context&, const greeter::Request& r) -> Status {
+                if (r.name().empty()) return errors::BadRequest("greeter", "name is required");
+                if (r.name() == "throw") throw std::runtime_error("kaboom");
+                return {};
+              })).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  Context ctx;
+  auto bad = Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named(""));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error(), errors::BadRequest("greeter", "name is required"));
+  auto thrown = Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("throw"));
+  ASSERT_FALSE(thrown.ok());
+  EXPECT_EQ(thrown.error().code, 500);
+  EXPECT_EQ(thrown.error().detail, "kaboom");
+  auto missing = Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Nope", Named("x"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().detail, "rpc: can't find method Nope");
+  auto unknown = Call<greeter::Response>(*p.client, ctx, "nobody", "Greeter.Hello", Named("x"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().detail, "service nobody: not found");
+}
+
+TEST_P(RpcTest, MetadataTravelsAndServerAddsLocalRemote) {
+  auto p = RpcPair::Make(GetParam());
+  std::string seen_auth, seen_remote;
+  ASSERT_TRUE(p.server->Handle(GreeterHandler([&](Context& ctx, const greeter::Request&) {
+                seen_auth = ctx.metadata().GetOr("authorization");
+                seen_remote = ctx.metadata().GetOr("Remote");
+                return Status{};
+              })).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  Context ctx;
+  ctx.metadata().Set("Authorization", "Bearer t");
+  ASSERT_TRUE(Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("m")).ok());
+  EXPECT_EQ(seen_auth, "Bearer t");
+  EXPECT_FALSE(seen_remote.empty());
+}
+
+TEST_P(RpcTest, DeadlinesPropagateAndTimeoutsSayWhichFired) {
+  auto p = RpcPair::Make(GetParam());
+  std::atomic<int64_t> remaining_ms{-1};
+  ASSERT_TRUE(p.server->Handle(GreeterHandler([&](Context& ctx, const greeter::Request& r) {
+                if (auto left = ctx.remaining()) {
+                  remaining_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*left).count();
+                }
+                if (r.name() == "slow") std::this_thread::sleep_for(500ms);
+                return Status{};
+              })).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  Context ctx;
+  ASSERT_TRUE(Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("a"),
+                                      {.connection_timeout = 2s})
+                  .ok());
+  EXPECT_GT(remaining_ms.load(), 1000);  // the Timeout header became the handler's deadline
+  EXPECT_LE(remaining_ms.load(), 2000);
+
+  const auto start = Clock::now();
+  auto late = Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("slow"),
+                                      {.retries = 0, .connection_timeout = 100ms});
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, 408);
+  EXPECT_NE(late.error().detail.find("connection timeout 100ms"), std::string::npos)
+      << late.error().detail;
+  EXPECT_LT(Clock::now() - start, 450ms);
+
+  auto whole = Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("slow"),
+                                       {.request_timeout = 150ms});
+  ASSERT_FALSE(whole.ok());
+  EXPECT_EQ(whole.error().code, 408);
+}
+
+TEST_P(RpcTest, WrappersRunInGoMicroOrder) {
+  std::vector<std::string> order;
+  std::mutex mu;
+  auto tag = [&](std::string name) -> HandlerWrapper {
+    return [&, name](HandlerFunc next) -> HandlerFunc {
+      return [&, name, next](Context& ctx, const ServerRequest& req,
+                             google::protobuf::Message& rsp) -> asio::awaitable<Status> {
+        {
+          std::lock_guard l(mu);
+          order.push_back(name + ">" + std::string(req.endpoint));
+        }
+        co_return co_await next(ctx, req, rsp);
+      };
+    };
+  };
+  auto p = RpcPair::Make(GetParam(), {.wrappers = {tag("outer"), tag("inner")}});
+  ASSERT_TRUE(p.server->Handle(GreeterHandler()).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  Context ctx;
+  ASSERT_TRUE(Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("w")).ok());
+  EXPECT_EQ(order, (std::vector<std::string>{"outer>Greeter.Hello", "inner>Greeter.Hello"}));
+}
+
+TEST_P(RpcTest, RegistersEndpointsAndNodeMetadata) {
+  auto p = RpcPair::Make(GetParam(), {.metadata = {{"zone", "a"}}});
+  ASSERT_TRUE(p.server->Handle(GreeterHandler()).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  auto found = p.registry->GetService("greeter");
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  const auto& svc = (*found)[0];
+  EXPECT_EQ(svc.version, "latest");
+  ASSERT_EQ(svc.nodes.size(), 1u);
+  EXPECT_EQ(svc.nodes[0].id, "greeter-" + DefaultServerId());
+  EXPECT_EQ(svc.nodes[0].address, p.server->Address());
+  EXPECT_EQ(svc.nodes[0].metadata.at("protocol"), "mucp");
+  EXPECT_EQ(svc.nodes[0].metadata.at("server"), "mucp");
+  EXPECT_EQ(svc.nodes[0].metadata.at("transport"), GetParam());
+  EXPECT_EQ(svc.nodes[0].metadata.at("registry"), "memory");
+  EXPECT_EQ(svc.nodes[0].metadata.at("zone"), "a");
+  ASSERT_EQ(svc.endpoints.size(), 1u);
+  // As go-micro's captured registration of the same greeter.
+  EXPECT_EQ(registry::ToJson(svc.endpoints[0]),
+            R"({"request":{"name":"Request","type":"Request","values":[{"name":"name","type":"string","values":null}]},"response":{"name":"Response","type":"Response","values":[{"name":"msg","type":"string","values":null}]},"metadata":{},"name":"Greeter.Hello"})");
+  ASSERT_TRUE(p.server->Stop().ok());
+  EXPECT_FALSE(p.registry->GetService("greeter").ok());  // deregistered
+}
+
+TEST_P(RpcTest, RetriesOnAnotherNodeWhenOneIsDown) {
+  auto p = RpcPair::Make(GetParam());
+  ASSERT_TRUE(p.server->Handle(GreeterHandler()).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  // A second, dead node of the same service.
+  registry::Service dead{.name = "greeter",
+                         .version = "latest",
+                         .nodes = {{.id = "greeter-dead",
+                                    .address = GetParam() == "http" ? "127.0.0.1:1" : "127.0.0.1:9",
+                                    .metadata = {{"protocol", "mucp"}}}}};
+  ASSERT_TRUE(p.registry->Register(dead).ok());
+  Context ctx;
+  for (int i = 0; i < 20; ++i) {
+    auto rsp = Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("r"),
+                                       {.backoff = [](int) { return Duration::zero(); }});
+    ASSERT_TRUE(rsp.ok()) << rsp.error();
+  }
+}
+
+TEST_P(RpcTest, SyncCallFromAnIoThreadIsAnErrorNotADeadlock) {
+  auto p = RpcPair::Make(GetParam());
+  ASSERT_TRUE(p.server->Handle(GreeterHandler()).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  std::promise<Status> result;
+  asio::post(Runtime::Default().executor(), [&] {
+    Context ctx;
+    auto r = Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("x"));
+    result.set_value(r.status());
+  });
+  auto status = result.get_future().get();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().detail.find("I/O thread"), std::string::npos);
+}
+
+TEST_P(RpcTest, ShutdownDrainsCallsInFlight) {
+  auto p = RpcPair::Make(GetParam(), {.drain_timeout = 3s});
+  std::atomic<int> started{0};
+  ASSERT_TRUE(p.server->Handle(GreeterHandler([&](Context&, const greeter::Request&) {
+                started++;
+                std::this_thread::sleep_for(300ms);
+                return Status{};
+              })).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  std::vector<std::future<Result<greeter::Response>>> calls;
+  for (int i = 0; i < 4; ++i) {
+    calls.push_back(std::async(std::launch::async, [&] {
+      Context ctx;
+      return Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("d"),
+                                     {.retries = 0});
+    }));
+  }
+  while (started < 4) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(p.server->Stop().ok());
+  for (auto& c : calls) {
+    auto r = c.get();
+    EXPECT_TRUE(r.ok()) << r.error();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, RpcTest, ::testing::Values("memory", "http"));
+
+}  // namespace
+}  // namespace micro
