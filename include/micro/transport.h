@@ -54,6 +54,8 @@ namespace micro {
 struct Message {
   Metadata header;
   std::string body;
+
+  friend bool operator==(const Message&, const Message&) = default;
 };
 
 // The error id of transport failures.

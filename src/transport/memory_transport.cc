@@ -110,14 +110,10 @@ class MemorySocket final : public Socket {
 
   asio::awaitable<Status> Recv(Message& msg) override {
     if (closed_) co_return ClosedError();
-    switch (co_await in_->Pop(msg, timeout_)) {
-      case MessageQueue::PopStatus::kOk:
-        co_return Status{};
-      case MessageQueue::PopStatus::kTimeout:
-        co_return TimeoutError("read");
-      case MessageQueue::PopStatus::kClosed:
-        break;
-    }
+    // (Not `switch (co_await ...)`: g++ 12 miscompiles a co_await in a switch condition.)
+    const auto st = co_await in_->Pop(msg, timeout_);
+    if (st == MessageQueue::PopStatus::kOk) co_return Status{};
+    if (st == MessageQueue::PopStatus::kTimeout) co_return TimeoutError("read");
     co_return closed_ ? Status(ClosedError()) : Status(EofError());
   }
 
@@ -189,8 +185,9 @@ class MemoryListener final : public Listener, public std::enable_shared_from_thi
       std::shared_ptr<Socket> sock;
       auto st = co_await pending_->Pop(sock, Duration::zero());
       if (st != AsyncQueue<std::shared_ptr<Socket>>::PopStatus::kOk) break;
+      auto ex = sock->executor();  // before sock is moved into the call below
       asio::co_spawn(
-          sock->executor(),
+          ex,
           [](SocketHandler h, std::shared_ptr<Socket> s) -> asio::awaitable<void> {
             try {
               co_await h(s);
