@@ -25,8 +25,8 @@ inline void CheckRoundTrip(const Message& m, HttpParser::Kind kind) {
   Message back;
   again.Start(&back);
   std::size_t used = 0;
-  if (again.Parse(out.data(), out.size(), &used) != ParseStatus::kComplete ||
-      used != out.size() || back.body != m.body) {
+  if (again.Parse(out.data(), out.size(), &used) != ParseStatus::kComplete || used != out.size() ||
+      back.body != m.body) {
     std::abort();
   }
 }
