@@ -229,6 +229,55 @@ TEST_F(HttpTransportTest, ThousandConcurrentConnections) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
 }
 
+TEST_F(HttpTransportTest, LargeBodiesBothWays) {
+  Serve({}, testing::EchoHandler);
+  auto sock = transport_->DialSync(listener_->Addr());
+  ASSERT_TRUE(sock.ok());
+  std::string big(8 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131 + 7);
+  Message in;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*sock)->SendSync({{{"Micro-Id", std::to_string(i)}}, big}).ok());
+    ASSERT_TRUE((*sock)->RecvSync(in).ok());
+    EXPECT_TRUE(in.body == big);
+    EXPECT_EQ(in.header.GetOr("Micro-Id"), std::to_string(i));
+  }
+}
+
+// A user-supplied executor run by several threads: per-connection strands keep it safe.
+TEST_F(HttpTransportTest, SharedMultiThreadedExecutor) {
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) threads.emplace_back([&io] { io.run(); });
+  TransportOptions o;
+  o.executor = io.get_executor();
+  Serve(o, testing::EchoHandler);
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      auto sock = transport_->DialSync(listener_->Addr());
+      if (!sock.ok()) return;
+      for (int i = 0; i < 200; ++i) {
+        Message out{{{"Micro-Id", std::to_string(i)}}, std::to_string(c * 1000 + i)};
+        Message in;
+        if ((*sock)->SendSync(out).ok() && (*sock)->RecvSync(in).ok() && in.body == out.body) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 8 * 200);
+  listener_->Close();
+  listener_.reset();
+  transport_.reset();
+  guard.reset();
+  io.stop();
+  for (auto& t : threads) t.join();
+}
+
 TEST_F(HttpTransportTest, OversizedHeaderGets431AndServerKeepsServing) {
   TransportOptions o;
   o.max_header_bytes = 1024;
