@@ -26,7 +26,8 @@
 // - When TransportOptions::executor is empty, the transport runs its own io_context on one
 //   background thread; every socket and listener it makes keeps that thread alive.
 //
-// Ownership: sockets and listeners are shared_ptr; dropping the last reference closes them.
+// Ownership: sockets and listeners are shared_ptr. Dropping the last reference to a socket
+// closes it; a listener that is accepting keeps itself alive until Close().
 // Errors: Status/Result with a micro::Error (id "go.micro.transport"): 408 for timeouts,
 // 400/413/431 for bad or oversized input, 500 for I/O failures; IsEof() tells a clean end of
 // stream (the peer closed between messages) from a failure. Nothing throws.
@@ -54,6 +55,8 @@ namespace micro {
 struct Message {
   Metadata header;
   std::string body;
+
+  friend bool operator==(const Message&, const Message&) = default;
 };
 
 // The error id of transport failures.
@@ -146,7 +149,7 @@ class Socket {
 // handler's coroutine finishes (as go-micro's Accept).
 using SocketHandler = std::function<asio::awaitable<void>(std::shared_ptr<Socket>)>;
 
-class Listener {
+class Listener : public std::enable_shared_from_this<Listener> {
  public:
   virtual ~Listener() = default;
 

@@ -322,7 +322,7 @@ asio::awaitable<void> ServeConnection(std::shared_ptr<HttpShared> shared,
   socket->Close();
 }
 
-class HttpListener final : public Listener, public std::enable_shared_from_this<HttpListener> {
+class HttpListener final : public Listener {
  public:
   HttpListener(std::shared_ptr<HttpShared> shared, std::shared_ptr<asio::ssl::context> tls)
       : shared_(std::move(shared)),
@@ -380,9 +380,10 @@ class HttpListener final : public Listener, public std::enable_shared_from_this<
 
   void Close() override {
     if (closed_.exchange(true)) return;
-    asio::dispatch(strand_, [self = shared_from_this()] {
+    asio::dispatch(strand_, [self = shared_from_this(), this] {
       std::error_code ignored;
-      self->acceptor_.close(ignored);
+      (void)self;
+      acceptor_.close(ignored);
     });
   }
 

@@ -93,8 +93,9 @@ class MemorySocket final : public Socket {
  public:
   MemorySocket(asio::any_io_executor ex, std::shared_ptr<MessageQueue> in,
                std::shared_ptr<MessageQueue> out, std::string local, std::string remote,
-               Duration timeout)
-      : ex_(std::move(ex)),
+               Duration timeout, std::shared_ptr<void> keep)
+      : keep_(std::move(keep)),
+        ex_(std::move(ex)),
         in_(std::move(in)),
         out_(std::move(out)),
         local_(std::move(local)),
@@ -110,14 +111,10 @@ class MemorySocket final : public Socket {
 
   asio::awaitable<Status> Recv(Message& msg) override {
     if (closed_) co_return ClosedError();
-    switch (co_await in_->Pop(msg, timeout_)) {
-      case MessageQueue::PopStatus::kOk:
-        co_return Status{};
-      case MessageQueue::PopStatus::kTimeout:
-        co_return TimeoutError("read");
-      case MessageQueue::PopStatus::kClosed:
-        break;
-    }
+    // (Not `switch (co_await ...)`: g++ 12 miscompiles a co_await in a switch condition.)
+    const auto st = co_await in_->Pop(msg, timeout_);
+    if (st == MessageQueue::PopStatus::kOk) co_return Status{};
+    if (st == MessageQueue::PopStatus::kTimeout) co_return TimeoutError("read");
     co_return closed_ ? Status(ClosedError()) : Status(EofError());
   }
 
@@ -132,6 +129,7 @@ class MemorySocket final : public Socket {
   asio::any_io_executor executor() const override { return ex_; }
 
  private:
+  std::shared_ptr<void> keep_;  // the io thread behind ex_, when a transport owns it
   asio::any_io_executor ex_;
   std::shared_ptr<MessageQueue> in_;
   std::shared_ptr<MessageQueue> out_;
@@ -155,10 +153,12 @@ struct ListenerTable {
   }
 };
 
-class MemoryListener final : public Listener, public std::enable_shared_from_this<MemoryListener> {
+class MemoryListener final : public Listener {
  public:
-  MemoryListener(asio::any_io_executor base, std::string addr, Duration timeout)
-      : base_(base),
+  MemoryListener(asio::any_io_executor base, std::string addr, Duration timeout,
+                 std::shared_ptr<void> keep)
+      : keep_(std::move(keep)),
+        base_(base),
         strand_(asio::make_strand(base)),
         addr_(std::move(addr)),
         timeout_(timeout),
@@ -189,8 +189,9 @@ class MemoryListener final : public Listener, public std::enable_shared_from_thi
       std::shared_ptr<Socket> sock;
       auto st = co_await pending_->Pop(sock, Duration::zero());
       if (st != AsyncQueue<std::shared_ptr<Socket>>::PopStatus::kOk) break;
+      auto ex = sock->executor();  // before sock is moved into the call below
       asio::co_spawn(
-          sock->executor(),
+          ex,
           [](SocketHandler h, std::shared_ptr<Socket> s) -> asio::awaitable<void> {
             try {
               co_await h(s);
@@ -206,6 +207,7 @@ class MemoryListener final : public Listener, public std::enable_shared_from_thi
 
   // Called by Dial: makes the server end of a new connection. Null when closed.
   std::shared_ptr<Socket> Connect(asio::any_io_executor client_ex, Duration client_timeout,
+                                  std::shared_ptr<void> client_keep,
                                   std::shared_ptr<Socket>* client) {
     auto server_ex = asio::make_strand(base_);
     auto to_server = std::make_shared<MessageQueue>(server_ex);
@@ -217,14 +219,15 @@ class MemoryListener final : public Listener, public std::enable_shared_from_thi
       client_addr = "memory-client:" + std::to_string(++t.next_client);
     }
     auto server = std::make_shared<MemorySocket>(server_ex, to_server, to_client, addr_,
-                                                 client_addr, timeout_);
+                                                 client_addr, timeout_, keep_);
     *client = std::make_shared<MemorySocket>(client_ex, to_client, to_server, client_addr, addr_,
-                                             client_timeout);
+                                             client_timeout, std::move(client_keep));
     if (!pending_->Push(server)) return nullptr;
     return server;
   }
 
  private:
+  std::shared_ptr<void> keep_;
   asio::any_io_executor base_;
   asio::any_io_executor strand_;
   std::string addr_;
@@ -255,7 +258,7 @@ class MemoryTransport final : public Transport {
       if (it != t.by_addr.end()) listener = it->second.lock();
     }
     std::shared_ptr<Socket> client;
-    if (!listener || !listener->Connect(ex, options_.timeout, &client)) {
+    if (!listener || !listener->Connect(ex, options_.timeout, io_, &client)) {
       co_return errors::InternalServerError(std::string(kTransportErrorId), "could not dial {}",
                                             addr);
     }
@@ -271,7 +274,7 @@ class MemoryTransport final : public Transport {
       std::string full = JoinHostPort(hp->host, port);
       auto it = t.by_addr.find(full);
       if (it != t.by_addr.end() && !it->second.expired()) return nullptr;
-      auto l = std::make_shared<MemoryListener>(executor_, full, options_.timeout);
+      auto l = std::make_shared<MemoryListener>(executor_, full, options_.timeout, io_);
       t.by_addr[full] = l;
       return l;
     };

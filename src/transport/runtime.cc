@@ -6,7 +6,17 @@
 
 namespace micro::transport_detail {
 
-std::shared_ptr<IoThread> IoThread::Create() { return std::shared_ptr<IoThread>(new IoThread()); }
+std::shared_ptr<IoThread> IoThread::Create() {
+  // The last owner may be a handler running on the thread itself (a socket's coroutine
+  // frame): then stopping and joining happen on a short-lived helper thread instead.
+  return std::shared_ptr<IoThread>(new IoThread(), [](IoThread* p) {
+    if (p->thread_.get_id() == std::this_thread::get_id()) {
+      std::thread([p] { delete p; }).detach();
+    } else {
+      delete p;
+    }
+  });
+}
 
 IoThread::IoThread() {
   work_.emplace(context_.get_executor());
@@ -16,11 +26,7 @@ IoThread::IoThread() {
 IoThread::~IoThread() {
   work_.reset();
   context_.stop();
-  if (thread_.get_id() == std::this_thread::get_id()) {
-    thread_.detach();  // the last owner was dropped by a handler on this very thread
-  } else {
-    thread_.join();
-  }
+  thread_.join();
 }
 
 bool RunningInThisThread(const asio::any_io_executor& ex) {

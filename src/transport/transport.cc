@@ -48,9 +48,9 @@ Status Socket::RecvSync(Message& msg) {
 void Listener::Start(SocketHandler handler) {
   asio::co_spawn(
       executor(),
-      [](Listener* self, SocketHandler h) -> asio::awaitable<void> {
+      [](std::shared_ptr<Listener> self, SocketHandler h) -> asio::awaitable<void> {
         (void)co_await self->Accept(std::move(h));
-      }(this, std::move(handler)),
+      }(shared_from_this(), std::move(handler)),
       asio::detached);
 }
 
