@@ -36,36 +36,36 @@ using StringMap = std::map<std::string, std::string>;
 
 // A request or response type: go-micro's registry.Value {"name","type","values"}.
 struct Value {
-  std::string name;
-  std::string type;
-  std::vector<Value> values;  // fields; empty serialises as null (Go's nil slice)
+  std::string name{};
+  std::string type{};
+  std::vector<Value> values{};  // fields; empty serialises as null (Go's nil slice)
   friend bool operator==(const Value&, const Value&) = default;
 };
 
 // go-micro's registry.Endpoint {"request","response","metadata","name"}.
 struct Endpoint {
-  std::string name;  // e.g. "Greeter.Hello"
-  std::optional<Value> request;
-  std::optional<Value> response;
-  StringMap metadata;
+  std::string name{};  // e.g. "Greeter.Hello"
+  std::optional<Value> request{};
+  std::optional<Value> response{};
+  StringMap metadata{};
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
 // go-micro's registry.Node {"metadata","id","address"}; address is "host:port".
 struct Node {
-  std::string id;
-  std::string address;
-  StringMap metadata;
+  std::string id{};
+  std::string address{};
+  StringMap metadata{};
   friend bool operator==(const Node&, const Node&) = default;
 };
 
 // go-micro's registry.Service {"name","version","metadata","endpoints","nodes"}.
 struct Service {
-  std::string name;
-  std::string version;
-  StringMap metadata;
-  std::vector<Endpoint> endpoints;
-  std::vector<Node> nodes;
+  std::string name{};
+  std::string version{};
+  StringMap metadata{};
+  std::vector<Endpoint> endpoints{};
+  std::vector<Node> nodes{};
   friend bool operator==(const Service&, const Service&) = default;
 };
 
@@ -88,7 +88,7 @@ std::optional<EventType> ParseEventType(std::string_view text);
 // One change seen by a Watcher: go-micro's registry.Result {Action, Service}.
 struct Event {
   EventType type = EventType::kCreate;
-  Service service;  // the nodes that changed (create/update: added or refreshed; delete: gone)
+  Service service{};  // the nodes that changed (create/update: added or refreshed; delete: gone)
   std::chrono::system_clock::time_point timestamp{};
 };
 
@@ -113,13 +113,13 @@ struct RegistryOptions {
   // Where the registry lives. memory: ignored. mdns: interfaces to pin discovery to, each an
   // IPv4 address ("127.0.0.1") or an interface name ("lo"); empty = the kernel's default
   // multicast route. (From --registry_address / MICRO_REGISTRY_ADDRESS.)
-  std::vector<std::string> addrs;
+  std::vector<std::string> addrs{};
   // Lookup timeout. mdns: how long GetService/ListServices collect answers (go-micro: 100 ms).
   Duration timeout = std::chrono::milliseconds(100);
   bool secure = false;
   // Implementation-specific settings, e.g. "mdns.domain" (default "micro"), "mdns.port"
   // (default 5353), "mdns.hostname" (default: the OS host name).
-  std::map<std::string, std::string> params;
+  std::map<std::string, std::string> params{};
 };
 
 struct RegisterOptions {
@@ -129,7 +129,7 @@ struct RegisterOptions {
 };
 
 struct WatchOptions {
-  std::string service;  // only this service's events; empty = all services
+  std::string service{};  // only this service's events; empty = all services
 };
 
 class Registry {

@@ -57,17 +57,17 @@ Error ErrNoneAvailable(std::string_view service);
 }  // namespace selector
 
 struct SelectorOptions {
-  std::shared_ptr<Registry> registry;  // required (the service normally passes its registry)
-  selector::Strategy strategy;         // empty = Random()
-  CacheOptions cache;                  // the registry cache in front of `registry`
-  bool use_cache = true;               // false: every Select asks the registry
+  std::shared_ptr<Registry> registry{};  // required (the service normally passes its registry)
+  selector::Strategy strategy{};         // empty = Random()
+  CacheOptions cache{};                  // the registry cache in front of `registry`
+  bool use_cache = true;                 // false: every Select asks the registry
   Duration mark_backoff = std::chrono::seconds(1);       // first back-off after a failure
   Duration max_mark_backoff = std::chrono::seconds(60);  // cap of the doubling
 };
 
 struct SelectOptions {
-  std::vector<selector::Filter> filters;
-  selector::Strategy strategy;  // empty = the selector's
+  std::vector<selector::Filter> filters{};
+  selector::Strategy strategy{};  // empty = the selector's
 };
 
 class Selector {

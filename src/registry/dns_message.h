@@ -31,7 +31,7 @@ inline constexpr uint16_t kFlagResponse = 0x8000;
 inline constexpr uint16_t kFlagAuthoritative = 0x0400;
 
 struct Question {
-  std::string name;  // dotted, with the trailing dot: "greeter.micro."
+  std::string name{};  // dotted, with the trailing dot: "greeter.micro."
   uint16_t type = kTypePtr;
   uint16_t klass = kClassIn;      // without the unicast-response bit
   bool unicast_response = false;  // mDNS "QU" bit (top bit of the class)
@@ -39,27 +39,27 @@ struct Question {
 };
 
 struct Record {
-  std::string name;
+  std::string name{};
   uint16_t type = kTypeA;
   uint16_t klass = kClassIn;  // without the cache-flush bit
   bool cache_flush = false;
   uint32_t ttl = 0;
   // Decoded rdata, by type:
-  std::string target;                           // PTR: the pointed-to name; SRV: the target host
+  std::string target{};                         // PTR: the pointed-to name; SRV: the target host
   uint16_t priority = 0, weight = 0, port = 0;  // SRV
-  std::vector<std::string> txt;                 // TXT: the character-strings (may be none)
+  std::vector<std::string> txt{};               // TXT: the character-strings (may be none)
   std::array<uint8_t, 16> address{};            // A: first 4 bytes; AAAA: all 16
-  std::string raw;                              // any other type: the rdata bytes
+  std::string raw{};                            // any other type: the rdata bytes
   friend bool operator==(const Record&, const Record&) = default;
 };
 
 struct Message {
   uint16_t id = 0;
   uint16_t flags = 0;
-  std::vector<Question> questions;
-  std::vector<Record> answers;
-  std::vector<Record> authorities;
-  std::vector<Record> additionals;
+  std::vector<Question> questions{};
+  std::vector<Record> answers{};
+  std::vector<Record> authorities{};
+  std::vector<Record> additionals{};
   bool IsResponse() const { return (flags & kFlagResponse) != 0; }
   friend bool operator==(const Message&, const Message&) = default;
 };

@@ -30,7 +30,6 @@ using registry::Service;
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 const asio::ip::address_v4 kGroup = asio::ip::make_address_v4("224.0.0.251");
-constexpr size_t kMaxPacket = 9000;  // RFC 6762 §17
 
 std::string Param(const RegistryOptions& o, const std::string& key, std::string fallback) {
   auto it = o.params.find(key);

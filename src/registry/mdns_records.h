@@ -29,13 +29,13 @@ Result<std::string> Inflate(std::string_view data, size_t limit = kMaxInflated);
 
 // What one node announces. Fails for an address that is not "ip:port".
 struct NodeZone {
-  std::string service;   // service name
-  std::string instance;  // "<node id>.<service>.<domain>."
-  std::string host;      // "<hostname>." (SRV target, A/AAAA owner)
+  std::string service{};   // service name
+  std::string instance{};  // "<node id>.<service>.<domain>."
+  std::string host{};      // "<hostname>." (SRV target, A/AAAA owner)
   uint16_t port = 0;
-  std::optional<std::array<uint8_t, 4>> ipv4;
-  std::optional<std::array<uint8_t, 16>> ipv6;
-  std::vector<std::string> txt;
+  std::optional<std::array<uint8_t, 4>> ipv4{};
+  std::optional<std::array<uint8_t, 16>> ipv6{};
+  std::vector<std::string> txt{};
 };
 
 Result<NodeZone> MakeNodeZone(const registry::Service& service, const registry::Node& node,
@@ -55,12 +55,12 @@ std::vector<dns::Record> Answer(const NodeZone& zone, std::string_view domain,
 
 // A service instance assembled from the records of one message (go-micro's ServiceEntry).
 struct Entry {
-  std::string name;  // instance name, e.g. "greeter-1.greeter.micro."
-  std::string host;
+  std::string name{};  // instance name, e.g. "greeter-1.greeter.micro."
+  std::string host{};
   uint16_t port = 0;
-  std::optional<std::array<uint8_t, 4>> ipv4;
-  std::optional<std::array<uint8_t, 16>> ipv6;
-  std::vector<std::string> txt;
+  std::optional<std::array<uint8_t, 4>> ipv4{};
+  std::optional<std::array<uint8_t, 16>> ipv6{};
+  std::vector<std::string> txt{};
   bool has_txt = false;
   uint32_t ttl = 0;
   bool Complete() const { return port != 0 && has_txt && (ipv4 || ipv6); }

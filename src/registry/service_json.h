@@ -19,10 +19,10 @@ void AppendJson(std::string& out, const std::vector<Endpoint>& endpoints);
 // go-micro's mdnsTxt: what one mDNS node carries in its TXT record. Go marshals its fields in
 // declaration order (v4+): {"Metadata","Service","Version","Endpoints"}.
 struct MdnsTxt {
-  std::string service;
-  std::string version;
-  std::vector<Endpoint> endpoints;
-  StringMap metadata;  // the node's metadata (service metadata is not carried)
+  std::string service{};
+  std::string version{};
+  std::vector<Endpoint> endpoints{};
+  StringMap metadata{};  // the node's metadata (service metadata is not carried)
   friend bool operator==(const MdnsTxt&, const MdnsTxt&) = default;
 };
 

@@ -1,0 +1,304 @@
+// mDNS over real sockets. Every test here starts with "Mdns" and runs only inside a private
+// network namespace (in_netns.sh via CTest); elsewhere it skips itself.
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <asio.hpp>
+#include <cstdlib>
+
+#include "registry/go_micro_vectors.h"
+#include "registry/mdns_records.h"
+#include "registry/mdns_registry.h"
+#include "registry/netns_guard.h"
+#include "registry/registry_contract.h"
+
+extern char** environ;
+
+namespace micro::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using asio::ip::udp;
+
+Result<std::shared_ptr<Registry>> MdnsOn(std::vector<std::string> addrs) {
+  RegistryOptions o;
+  o.addrs = std::move(addrs);
+  return NewMdnsRegistry(o);
+}
+
+INSTANTIATE_TEST_SUITE_P(Mdns, RegistryContractTest,
+                         ::testing::Values(RegistryContractParam{.name = "pinned_lo",
+                                                                 .make =
+                                                                     [] { return MdnsOn({"lo"}); },
+                                                                 .propagation = 3s,
+                                                                 .supports_ttl = false,
+                                                                 .make_fast_ttl = {},
+                                                                 .skip_reason = NotInPrivateNetns},
+                                           RegistryContractParam{.name = "default_route",
+                                                                 .make = [] { return MdnsOn({}); },
+                                                                 .propagation = 3s,
+                                                                 .supports_ttl = false,
+                                                                 .make_fast_ttl = {},
+                                                                 .skip_reason = NotInPrivateNetns}),
+                         ContractName);
+
+class MdnsNetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::string why = NotInPrivateNetns(); !why.empty()) GTEST_SKIP() << why;
+    auto r = MdnsOn({"127.0.0.1"});
+    ASSERT_TRUE(r.ok()) << r.error();
+    reg_ = *r;
+  }
+
+  // A plain socket on the mDNS group, like another host's responder.
+  static std::unique_ptr<udp::socket> GroupSocket(asio::io_context& io) {
+    auto s = std::make_unique<udp::socket>(io, udp::v4());
+    s->set_option(asio::socket_base::reuse_address(true));
+    s->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+    s->bind(udp::endpoint(asio::ip::address_v4::any(), 5353));
+    const auto lo = asio::ip::make_address_v4("127.0.0.1");
+    s->set_option(asio::ip::multicast::join_group(asio::ip::make_address_v4("224.0.0.251"), lo));
+    s->set_option(asio::ip::multicast::outbound_interface(lo));
+    return s;
+  }
+
+  static void SendToGroup(udp::socket& s, std::string_view bytes) {
+    s.send_to(asio::buffer(bytes.data(), bytes.size()),
+              udp::endpoint(asio::ip::make_address_v4("224.0.0.251"), 5353));
+  }
+
+  // Receives datagrams for up to `limit`, until pred(message) holds.
+  static std::optional<dns::Message> ReceiveUntil(
+      udp::socket& s, Duration limit, const std::function<bool(const dns::Message&)>& pred) {
+    const auto deadline = Clock::now() + limit;
+    s.non_blocking(true);
+    std::vector<uint8_t> buf(65536);
+    while (Clock::now() < deadline) {
+      udp::endpoint from;
+      std::error_code ec;
+      size_t n = s.receive_from(asio::buffer(buf), from, 0, ec);
+      if (ec == asio::error::would_block) {
+        std::this_thread::sleep_for(5ms);
+        continue;
+      }
+      if (ec) return std::nullopt;
+      auto m = dns::Decode(std::span<const uint8_t>(buf.data(), n));
+      if (m.ok() && pred(*m)) return *m;
+    }
+    return std::nullopt;
+  }
+
+  static registry::Service Greeter(const std::string& id, int port) {
+    registry::Service s;
+    s.name = "greeter";
+    s.version = "latest";
+    auto txt = registry::MdnsTxtFromJson(kCapturedTxtJson);
+    s.endpoints = txt->endpoints;
+    registry::Node n;
+    n.id = id;
+    n.address = fmt::format("127.0.0.1:{}", port);
+    n.metadata = txt->metadata;
+    s.nodes.push_back(n);
+    return s;
+  }
+
+  std::shared_ptr<Registry> reg_;
+};
+
+// A go-micro node announcing itself (the captured records) is seen by Watch and GetService
+// sees nothing stale after its goodbye.
+TEST_F(MdnsNetTest, WatchDecodesAGoMicroAnnouncementAndGoodbye) {
+  auto w = reg_->Watch({.service = "greeter"});
+  ASSERT_TRUE(w.ok());
+  asio::io_context io;
+  auto peer = GroupSocket(io);
+  auto packet = [&](uint32_t ttl) {
+    dns::Message m;
+    m.flags = dns::kFlagResponse | dns::kFlagAuthoritative;
+    dns::Record srv, a, txt;
+    srv.name = txt.name = std::string(kCapturedInstance);
+    srv.type = dns::kTypeSrv;
+    srv.priority = 10;
+    srv.weight = 1;
+    srv.port = 18080;
+    srv.target = "vm.";
+    a.name = "vm.";
+    a.type = dns::kTypeA;
+    a.address = {127, 0, 0, 1};
+    txt.type = dns::kTypeTxt;
+    txt.txt = mdns::EncodeTxt(*registry::MdnsTxtFromJson(kCapturedTxtJson));
+    srv.ttl = a.ttl = txt.ttl = ttl;
+    m.answers = {srv, a, txt};
+    return *dns::Encode(m);
+  };
+  SendToGroup(*peer, packet(120));
+  auto ev = (*w)->Next(2s);
+  ASSERT_TRUE(ev.ok()) << ev.error();
+  EXPECT_EQ(ev->type, registry::EventType::kCreate);
+  EXPECT_EQ(ev->service.version, "latest");
+  ASSERT_EQ(ev->service.nodes.size(), 1u);
+  EXPECT_EQ(ev->service.nodes[0].id, kCapturedNodeId);
+  EXPECT_EQ(ev->service.nodes[0].address, "127.0.0.1:18080");
+  EXPECT_EQ(ev->service.nodes[0].metadata.at("server"), "mucp");
+  ASSERT_EQ(ev->service.endpoints.size(), 1u);
+  EXPECT_EQ(ev->service.endpoints[0].name, "Greeter.Hello");
+
+  SendToGroup(*peer, packet(0));
+  ev = (*w)->Next(2s);
+  ASSERT_TRUE(ev.ok()) << ev.error();
+  EXPECT_EQ(ev->type, registry::EventType::kDelete);
+  EXPECT_EQ(ev->service.nodes[0].id, kCapturedNodeId);
+}
+
+// What a go-micro client sees when it asks for "greeter.micro." from an ephemeral port.
+TEST_F(MdnsNetTest, AnswersAGoMicroStyleQueryWithPtrSrvTxtA) {
+  ASSERT_TRUE(reg_->Register(Greeter("greeter-1", 18080)).ok());
+  asio::io_context io;
+  udp::socket client(io, udp::endpoint(asio::ip::address_v4::any(), 0));
+  client.set_option(
+      asio::ip::multicast::outbound_interface(asio::ip::make_address_v4("127.0.0.1")));
+  dns::Message q;
+  q.id = 0xe418;
+  q.questions.push_back({.name = "greeter.micro.", .type = dns::kTypePtr});
+  SendToGroup(client, *dns::Encode(q));
+  auto reply = ReceiveUntil(client, 2s, [](const dns::Message& m) { return m.IsResponse(); });
+  ASSERT_TRUE(reply.has_value());
+  std::map<uint16_t, dns::Record> by_type;
+  for (const auto& r : reply->answers) by_type[r.type] = r;
+  ASSERT_EQ(by_type.count(dns::kTypePtr), 1u);
+  EXPECT_EQ(by_type[dns::kTypePtr].target, "greeter-1.greeter.micro.");
+  EXPECT_EQ(by_type[dns::kTypeSrv].port, 18080);
+  EXPECT_EQ(by_type[dns::kTypeSrv].ttl, 120u);
+  EXPECT_EQ(by_type[dns::kTypeA].address[0], 127);
+  for (const auto& s : by_type[dns::kTypeTxt].txt) EXPECT_LE(s.size(), 255u);
+  auto txt = mdns::DecodeTxt(by_type[dns::kTypeTxt].txt);
+  ASSERT_TRUE(txt.ok());
+  EXPECT_EQ(registry::MdnsTxtJson(*txt), kCapturedTxtJson);
+  ASSERT_TRUE(reg_->Deregister(Greeter("greeter-1", 18080)).ok());
+}
+
+TEST_F(MdnsNetTest, AnnouncesThenSaysGoodbyeWithTtlZero) {
+  asio::io_context io;
+  auto listener = GroupSocket(io);
+  ASSERT_TRUE(reg_->Register(Greeter("greeter-2", 18081)).ok());
+  auto hello = ReceiveUntil(*listener, 2s, [](const dns::Message& m) {
+    for (const auto& e : mdns::Entries(m)) {
+      if (e.name == "greeter-2.greeter.micro." && e.ttl == 120) return true;
+    }
+    return false;
+  });
+  EXPECT_TRUE(hello.has_value());
+  ASSERT_TRUE(reg_->Deregister(Greeter("greeter-2", 18081)).ok());
+  auto bye = ReceiveUntil(*listener, 2s, [](const dns::Message& m) {
+    for (const auto& e : mdns::Entries(m)) {
+      if (e.name == "greeter-2.greeter.micro." && e.ttl == 0) return true;
+    }
+    return false;
+  });
+  EXPECT_TRUE(bye.has_value());
+}
+
+TEST_F(MdnsNetTest, MalformedPacketsAreDroppedAndCounted) {
+  asio::io_context io;
+  auto peer = GroupSocket(io);
+  const auto before = mdns::GetStats(*reg_)->malformed;
+  SendToGroup(*peer, "\x01\x02\x03");
+  SendToGroup(*peer, std::string("\0\0\x84\0\0\0\0\x01\0\0\0\0\xC0\x0C", 14));  // pointer loop
+  SendToGroup(*peer, std::string(12, '\xff'));
+  const auto deadline = Clock::now() + 2s;
+  while (mdns::GetStats(*reg_)->malformed < before + 3 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_GE(mdns::GetStats(*reg_)->malformed, before + 3);
+  // Still working.
+  ASSERT_TRUE(reg_->Register(Greeter("greeter-3", 18082)).ok());
+  auto r = reg_->GetService("greeter");
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_TRUE(reg_->Deregister(Greeter("greeter-3", 18082)).ok());
+}
+
+TEST_F(MdnsNetTest, SelectedThroughTheTableWithRegistryAddress) {
+  auto r = Registries().Create("mdns", {.addrs = {"lo"}});
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ((*r)->String(), "mdns");
+  EXPECT_TRUE(mdns::GetStats(**r).has_value());
+  EXPECT_FALSE(mdns::GetStats(*NewMemoryRegistry()).has_value());
+}
+
+TEST_F(MdnsNetTest, TwoRegistriesInOneProcessSeeEachOther) {
+  auto other = MdnsOn({"lo"});
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(reg_->Register(Greeter("greeter-4", 18083)).ok());
+  ASSERT_TRUE((*other)->Register(Greeter("greeter-5", 18084)).ok());
+  size_t nodes = 0;
+  for (int i = 0; i < 20 && nodes != 2; ++i) {
+    auto r = reg_->GetService("greeter");
+    nodes = r.ok() ? r->front().nodes.size() : 0;
+  }
+  EXPECT_EQ(nodes, 2u);
+  ASSERT_TRUE(reg_->Deregister(Greeter("greeter-4", 18083)).ok());
+  ASSERT_TRUE((*other)->Deregister(Greeter("greeter-5", 18084)).ok());
+}
+
+// The child half of MdnsNetTest.TwoProcessesFindEachOther: registers "peer-child" and waits
+// until it sees "peer-parent". Skipped unless the parent started it.
+TEST_F(MdnsNetTest, ChildProcessHelper) {
+  if (!std::getenv("MICRO_MDNS_CHILD")) GTEST_SKIP() << "only run by TwoProcessesFindEachOther";
+  registry::Service me;
+  me.name = "peer-child";
+  me.version = "1";
+  registry::Node n;
+  n.id = fmt::format("peer-child-{}", getpid());
+  n.address = "127.0.0.1:20002";
+  me.nodes.push_back(n);
+  ASSERT_TRUE(reg_->Register(me).ok());
+  bool found = false;
+  const auto deadline = Clock::now() + 10s;
+  while (!found && Clock::now() < deadline) found = reg_->GetService("peer-parent").ok();
+  EXPECT_TRUE(found);
+  // Stay discoverable a little longer so the parent's lookup finds us too.
+  std::this_thread::sleep_for(1s);
+  ASSERT_TRUE(reg_->Deregister(me).ok());
+}
+
+TEST_F(MdnsNetTest, TwoProcessesFindEachOther) {
+  registry::Service me;
+  me.name = "peer-parent";
+  me.version = "1";
+  registry::Node n;
+  n.id = fmt::format("peer-parent-{}", getpid());
+  n.address = "127.0.0.1:20001";
+  me.nodes.push_back(n);
+  ASSERT_TRUE(reg_->Register(me).ok());
+
+  // The same test binary, in the same network namespace, running the child helper.
+  std::string exe = "/proc/self/exe";
+  std::string filter = "--gtest_filter=MdnsNetTest.ChildProcessHelper";
+  char* argv[] = {exe.data(), filter.data(), nullptr};
+  std::vector<std::string> env_strings = {"MICRO_MDNS_CHILD=1"};
+  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  pid_t child = 0;
+  ASSERT_EQ(posix_spawn(&child, exe.c_str(), nullptr, nullptr, argv, envp.data()), 0);
+
+  std::optional<registry::Node> seen;
+  const auto deadline = Clock::now() + 10s;
+  while (!seen && Clock::now() < deadline) {
+    auto r = reg_->GetService("peer-child");
+    if (r.ok()) seen = r->front().nodes.front();
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->id, fmt::format("peer-child-{}", child));
+  EXPECT_EQ(seen->address, "127.0.0.1:20002");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  ASSERT_TRUE(reg_->Deregister(me).ok());
+}
+
+}  // namespace
+}  // namespace micro::testing
