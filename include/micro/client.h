@@ -21,13 +21,12 @@
 // "go.micro.client" (500 connection/selection, 408 timeouts) and "go.micro.codec".
 #pragma once
 
+#include <google/protobuf/message.h>
 #include <micro/codec.h>
 #include <micro/context.h>
 #include <micro/registry.h>
 #include <micro/selector.h>
 #include <micro/status.h>
-
-#include <google/protobuf/message.h>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -52,9 +51,8 @@ struct ClientRequest {
 };
 
 // One attempt on one node: wrappers (CallWrapper) can observe or replace it.
-using CallFunc = std::function<asio::awaitable<Status>(Context& ctx, const registry::Node& node,
-                                                       const ClientRequest& req,
-                                                       codec::ReadBody rsp)>;
+using CallFunc = std::function<asio::awaitable<Status>(
+    Context& ctx, const registry::Node& node, const ClientRequest& req, codec::ReadBody rsp)>;
 using CallWrapper = std::function<CallFunc(CallFunc next)>;
 
 // go-micro's backoff: attempt^e × 100 ms (0, 100 ms, ~658 ms, ~1.98 s, ...).
@@ -84,7 +82,7 @@ struct ClientOptions {
   Duration request_timeout = std::chrono::seconds(30);
   Duration connection_timeout = std::chrono::seconds(5);
   Duration dial_timeout = std::chrono::seconds(5);
-  Duration stream_timeout{0};  // 0: no per-message timeout on streams
+  Duration stream_timeout{0};   // 0: no per-message timeout on streams
   std::size_t pool_size = 100;  // idle connections kept per address
   Duration pool_ttl = std::chrono::minutes(1);
   std::function<bool(const Error&, int attempt)> retry = DefaultRetry;
@@ -178,8 +176,7 @@ void CallWithCallback(Client& client, Context ctx, std::string service, std::str
 
 template <class Req, class Rsp>
 Result<TypedClientStream<Req, Rsp>> OpenStream(Client& client, Context& ctx, std::string service,
-                                               std::string endpoint,
-                                               const CallOptions& opts = {}) {
+                                               std::string endpoint, const CallOptions& opts = {}) {
   Req placeholder;  // go-micro servers discard the opening message
   ClientRequest r{std::move(service), std::move(endpoint), opts.content_type, &placeholder};
   auto s = client.Stream(ctx, r, opts);

@@ -16,7 +16,8 @@ void CallWithCallback(Client& client, Context ctx, std::string service, std::str
         callback(co_await AsyncCall<Rsp>(c, std::move(context), std::move(svc), std::move(ep),
                                          std::move(request), std::move(o)));
       }(client, std::move(ctx), std::move(service), std::move(endpoint), std::move(req),
-                                  std::move(done), std::move(opts)),
+                                                                   std::move(done),
+                                                                   std::move(opts)),
       asio::detached);
 }
 

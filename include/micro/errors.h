@@ -19,8 +19,8 @@
 namespace micro {
 
 struct Error {
-  std::string id{};    // who raised it, e.g. "go.micro.client" or the service name
-  int32_t code = 0;    // an HTTP status code; 0 when unknown (e.g. a parsed plain-text error)
+  std::string id{};      // who raised it, e.g. "go.micro.client" or the service name
+  int32_t code = 0;      // an HTTP status code; 0 when unknown (e.g. a parsed plain-text error)
   std::string detail{};  // human-readable text
   std::string status{};  // Go's http.StatusText(code), e.g. "Not Found"
 

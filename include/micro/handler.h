@@ -24,11 +24,10 @@
 // Wrapper functions are coroutines; they are stored by the server for its lifetime.
 #pragma once
 
+#include <google/protobuf/message.h>
 #include <micro/context.h>
 #include <micro/metadata.h>
 #include <micro/status.h>
-
-#include <google/protobuf/message.h>
 
 #include <asio/awaitable.hpp>
 #include <functional>
@@ -42,10 +41,10 @@ namespace micro {
 
 // A unary request as wrappers see it.
 struct ServerRequest {
-  std::string_view service;       // Micro-Service
-  std::string_view endpoint;      // "Greeter.Hello"
-  std::string_view content_type;  // the request's codec
-  const Metadata& header;         // every request header (also in ctx.metadata())
+  std::string_view service;               // Micro-Service
+  std::string_view endpoint;              // "Greeter.Hello"
+  std::string_view content_type;          // the request's codec
+  const Metadata& header;                 // every request header (also in ctx.metadata())
   const google::protobuf::Message& body;  // the decoded request
 };
 

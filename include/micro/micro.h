@@ -1,11 +1,19 @@
 // Umbrella header: everything a micro-cpp user needs.
 #pragma once
 
+#include <micro/client.h>
 #include <micro/codec.h>
 #include <micro/context.h>
 #include <micro/errors.h>
+#include <micro/handler.h>
 #include <micro/logger.h>
 #include <micro/metadata.h>
 #include <micro/plugin.h>
+#include <micro/registry.h>
+#include <micro/runtime.h>
+#include <micro/selector.h>
+#include <micro/server.h>
+#include <micro/service.h>
 #include <micro/status.h>
+#include <micro/transport.h>
 #include <micro/version.h>

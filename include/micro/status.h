@@ -55,7 +55,8 @@ class [[nodiscard]] Result {
  public:
   // An empty result is a 500 "no result" error. It exists because asio's completion
   // machinery (co_spawn, use_future) default-constructs results.
-  Result() : v_(std::in_place_index<1>, Error{"go.micro", 500, "no result", "Internal Server Error"}) {}
+  Result()
+      : v_(std::in_place_index<1>, Error{"go.micro", 500, "no result", "Internal Server Error"}) {}
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
   Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}      // NOLINT
   // A failed Status converts; an ok Status has no value to give and must not be used here.

@@ -62,8 +62,8 @@ Status ClientStreamImpl::Send(codec::WriteBody body, bool eos) {
   if (s_.timeout > Duration::zero()) {
     out.header.Set("Timeout", std::to_string(std::chrono::nanoseconds(s_.timeout).count()));
   }
-  Status s = util::RunBlocking(s_.sock->executor(), SendOn(s_.sock, std::move(out)),
-                               "go.micro.client");
+  Status s =
+      util::RunBlocking(s_.sock->executor(), SendOn(s_.sock, std::move(out)), "go.micro.client");
   if (!s) status_ = ClientError(500, "stream send failed: " + s.error().detail);
   return s ? s : status_;
 }

@@ -1,9 +1,9 @@
 // The mucp client: node selection, pooled connections, codecs, retries and timeouts.
+#include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
 #include <asio/strand.hpp>
-#include <asio/awaitable.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <atomic>
 #include <cmath>
@@ -106,21 +106,23 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     Context call_ctx = ctx.Child(Clock::now() + request_timeout);
     const bool own_deadline = !ctx.deadline() || *call_ctx.deadline() < *ctx.deadline();
     auto timeout_error = [&] {
-      return ClientError(408, own_deadline ? fmt::format("call timeout: request timeout {} exceeded",
-                                                         Millis(request_timeout))
-                                           : "call timeout: context deadline exceeded");
+      return ClientError(408, own_deadline
+                                  ? fmt::format("call timeout: request timeout {} exceeded",
+                                                Millis(request_timeout))
+                                  : "call timeout: context deadline exceeded");
     };
-    if (call_ctx.Done()) co_return call_ctx.cancelled() ? Status(ClientError(408, "call timeout: context canceled")) : Status(timeout_error());
+    if (call_ctx.Done())
+      co_return call_ctx.cancelled() ? Status(ClientError(408, "call timeout: context canceled"))
+                                     : Status(timeout_error());
 
     auto next = Nodes(req.service, opts);
     if (!next) co_return std::move(next).error();
 
-    CallFunc call = [self = shared_from_this(), &opts](Context& c, const registry::Node& node,
-                                                      const ClientRequest& r,
-                                                      codec::ReadBody out) {
-      return self->CallNode(c, node, r, out, opts);
-    };
-    for (auto it = opts.call_wrappers.rbegin(); it != opts.call_wrappers.rend(); ++it) call = (*it)(call);
+    CallFunc call = [self = shared_from_this(), &opts](
+                        Context& c, const registry::Node& node, const ClientRequest& r,
+                        codec::ReadBody out) { return self->CallNode(c, node, r, out, opts); };
+    for (auto it = opts.call_wrappers.rbegin(); it != opts.call_wrappers.rend(); ++it)
+      call = (*it)(call);
     for (auto it = options_.call_wrappers.rbegin(); it != options_.call_wrappers.rend(); ++it) {
       call = (*it)(call);
     }
@@ -140,8 +142,9 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
         }
       }
       auto node = (*next)();
-      if (!node) co_return ClientError(500, fmt::format("error getting next {} node: {}",
-                                                        req.service, node.error().detail));
+      if (!node)
+        co_return ClientError(
+            500, fmt::format("error getting next {} node: {}", req.service, node.error().detail));
       last = co_await call(call_ctx, *node, req, rsp);
       if (options_.selector && opts.address.empty() && options_.proxy.empty()) {
         options_.selector->Mark(req.service, *node, last);
@@ -208,7 +211,8 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     if (addrs.empty() && !options_.proxy.empty()) addrs = {options_.proxy};
     if (!addrs.empty()) {
       auto nodes = std::make_shared<std::vector<registry::Node>>();
-      for (auto& a : addrs) nodes->push_back({.id = a, .address = a, .metadata = {{"protocol", "mucp"}}});
+      for (auto& a : addrs)
+        nodes->push_back({.id = a, .address = a, .metadata = {{"protocol", "mucp"}}});
       auto counter = std::make_shared<std::atomic<size_t>>(
           static_cast<size_t>(std::time(nullptr)));  // go-micro: unix seconds % n
       return selector::Next([nodes, counter]() -> Result<registry::Node> {
@@ -223,7 +227,8 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       if (next.error().code == 404) {
         return ClientError(500, fmt::format("service {}: not found", service));
       }
-      return ClientError(500, fmt::format("error selecting {} node: {}", service, next.error().detail));
+      return ClientError(500,
+                         fmt::format("error selecting {} node: {}", service, next.error().detail));
     }
     return next;
   }
@@ -277,17 +282,18 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     }
     const auto cancel_id = ctx.OnCancel([sock = entry.sock] { sock->Close(); });
     Message in;
-    Status s = co_await asio::co_spawn(
-        entry.sock->executor(), client_detail::Exchange(entry.sock, out, in, budget, which),
-        asio::use_awaitable);
+    Status s = co_await asio::co_spawn(entry.sock->executor(),
+                                       client_detail::Exchange(entry.sock, out, in, budget, which),
+                                       asio::use_awaitable);
     ctx.RemoveOnCancel(cancel_id);
     if (!s) {
       entry.sock->Close();
       if (s.error().code == 408) co_return s;
       co_return ClientError(500, "transport error: " + s.error().detail);  // sent: not retried
     }
-    const bool reusable = !opts.conn_close &&
-                          !EqualsIgnoreCase(GetHeader(in.header, "Connection").value_or(""), "close");
+    const bool reusable =
+        !opts.conn_close &&
+        !EqualsIgnoreCase(GetHeader(in.header, "Connection").value_or(""), "close");
     if (reusable) {
       pool_.Put(node.address, entry.sock, entry.created);
     } else {

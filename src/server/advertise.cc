@@ -12,7 +12,7 @@ namespace {
 
 bool IsPrivate(uint32_t host_order) {
   return (host_order >> 24) == 10 || (host_order >> 20) == 0xAC1 ||  // 10/8, 172.16/12
-         (host_order >> 16) == 0xC0A8;                                // 192.168/16
+         (host_order >> 16) == 0xC0A8;                               // 192.168/16
 }
 
 std::string LocalIpv4() {
@@ -41,7 +41,8 @@ std::string AdvertiseAddress(std::string_view listen_addr, std::string_view adve
   std::string_view host = listen_addr.substr(0, colon);
   const std::string_view port = listen_addr.substr(colon + 1);
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  if (host.empty() || host == "0.0.0.0" || host == "::") return LocalIpv4() + ":" + std::string(port);
+  if (host.empty() || host == "0.0.0.0" || host == "::")
+    return LocalIpv4() + ":" + std::string(port);
   if (host.find(':') != std::string_view::npos) {
     return "[" + std::string(host) + "]:" + std::string(port);
   }

@@ -20,21 +20,30 @@ std::string GoTypeName(const std::string& full_name, const std::string& package)
 
 std::string ScalarType(const FieldDescriptor* field) {
   switch (field->type()) {
-    case FieldDescriptor::TYPE_DOUBLE: return "float64";
-    case FieldDescriptor::TYPE_FLOAT: return "float32";
+    case FieldDescriptor::TYPE_DOUBLE:
+      return "float64";
+    case FieldDescriptor::TYPE_FLOAT:
+      return "float32";
     case FieldDescriptor::TYPE_INT64:
     case FieldDescriptor::TYPE_SINT64:
-    case FieldDescriptor::TYPE_SFIXED64: return "int64";
+    case FieldDescriptor::TYPE_SFIXED64:
+      return "int64";
     case FieldDescriptor::TYPE_UINT64:
-    case FieldDescriptor::TYPE_FIXED64: return "uint64";
+    case FieldDescriptor::TYPE_FIXED64:
+      return "uint64";
     case FieldDescriptor::TYPE_INT32:
     case FieldDescriptor::TYPE_SINT32:
-    case FieldDescriptor::TYPE_SFIXED32: return "int32";
+    case FieldDescriptor::TYPE_SFIXED32:
+      return "int32";
     case FieldDescriptor::TYPE_UINT32:
-    case FieldDescriptor::TYPE_FIXED32: return "uint32";
-    case FieldDescriptor::TYPE_BOOL: return "bool";
-    case FieldDescriptor::TYPE_STRING: return "string";
-    case FieldDescriptor::TYPE_BYTES: return "[]uint8";
+    case FieldDescriptor::TYPE_FIXED32:
+      return "uint32";
+    case FieldDescriptor::TYPE_BOOL:
+      return "bool";
+    case FieldDescriptor::TYPE_STRING:
+      return "string";
+    case FieldDescriptor::TYPE_BYTES:
+      return "[]uint8";
     case FieldDescriptor::TYPE_ENUM:
       return GoTypeName(field->enum_type()->full_name(), field->file()->package());
     case FieldDescriptor::TYPE_MESSAGE:

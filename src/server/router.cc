@@ -128,7 +128,8 @@ Status Router::Add(Handler handler) {
     }
     if (e.kind == StreamKind::kUnary) {
       HandlerFunc fn = Innermost(e);
-      for (auto it = options_.wrappers.rbegin(); it != options_.wrappers.rend(); ++it) fn = (*it)(fn);
+      for (auto it = options_.wrappers.rbegin(); it != options_.wrappers.rend(); ++it)
+        fn = (*it)(fn);
       entry->chains.emplace(e.name.substr(prefix.size()), std::move(fn));
     }
   }
@@ -178,7 +179,8 @@ HandlerFunc Router::Innermost(const Endpoint& endpoint) const {
   const std::string id = options_.server_name;
   if (endpoint.async_unary) {
     auto fn = endpoint.async_unary;
-    return [fn, id](Context& ctx, const ServerRequest& req, pb::Message& rsp) -> asio::awaitable<Status> {
+    return [fn, id](Context& ctx, const ServerRequest& req,
+                    pb::Message& rsp) -> asio::awaitable<Status> {
       try {
         co_return co_await fn(ctx, req.body, rsp);
       } catch (const std::exception& e) {
@@ -217,17 +219,20 @@ asio::awaitable<Message> Router::ServeUnary(const Message& request, std::string_
 
   auto endpoint = Find(route.endpoint);
   if (!endpoint) co_return ErrorResponse(codec->get(), route, endpoint.error().detail);
-  const std::string_view method = std::string_view(route.endpoint).substr(route.endpoint.find('.') + 1);
+  const std::string_view method =
+      std::string_view(route.endpoint).substr(route.endpoint.find('.') + 1);
   HandlerFunc chain;
   {
     std::shared_lock lock(mu_);
-    const auto& entry = handlers_.find(std::string_view(route.endpoint).substr(0, route.endpoint.find('.')))->second;
+    const auto& entry =
+        handlers_.find(std::string_view(route.endpoint).substr(0, route.endpoint.find('.')))
+            ->second;
     auto it = entry->chains.find(method);
     if (it == entry->chains.end()) {
-      co_return ErrorResponse(codec->get(), route,
-                              errors::BadRequest(options_.server_name,
-                                                 "{} is a streaming endpoint", route.endpoint)
-                                  .ToJson());
+      co_return ErrorResponse(
+          codec->get(), route,
+          errors::BadRequest(options_.server_name, "{} is a streaming endpoint", route.endpoint)
+              .ToJson());
     }
     chain = it->second;
   }

@@ -39,9 +39,9 @@ Message ErrorResponse(const codec::Codec* codec, const RouteInfo& route, std::st
 Context RequestContext(const Metadata& header, std::string_view local, std::string_view remote);
 
 struct RouterOptions {
-  std::string server_name;                // the error id of handler failures
-  std::vector<HandlerWrapper> wrappers;   // first is outermost
-  asio::any_io_executor handler_pool;     // where sync handlers run
+  std::string server_name;               // the error id of handler failures
+  std::vector<HandlerWrapper> wrappers;  // first is outermost
+  asio::any_io_executor handler_pool;    // where sync handlers run
 };
 
 class Router {

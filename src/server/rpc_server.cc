@@ -1,8 +1,8 @@
 // The mucp server: transport listener + router + registration loop.
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/thread_pool.hpp>
-#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -24,7 +24,7 @@ namespace micro {
 
 std::string NewUuid() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  const uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFULL) | 0x4000ULL;               // version 4
+  const uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFULL) | 0x4000ULL;              // version 4
   const uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 1
   return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
                      hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
@@ -104,10 +104,9 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     {
       std::unique_lock l(inflight_mu_);
       if (!inflight_cv_.wait_for(l, options_.drain_timeout, [&] { return inflight_ == 0; })) {
-        log::Warn("Server {}: {} calls still running after the {} ms drain", options_.name,
-                  inflight_,
-                  std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_timeout)
-                      .count());
+        log::Warn(
+            "Server {}: {} calls still running after the {} ms drain", options_.name, inflight_,
+            std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_timeout).count());
       }
     }
     std::vector<std::shared_ptr<Socket>> open;
@@ -267,7 +266,8 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
   void RegistrarLoop() {
     if (options_.register_interval <= Duration::zero()) return;
     std::unique_lock l(registrar_mu_);
-    while (!registrar_cv_.wait_for(l, options_.register_interval, [&] { return stop_registrar_; })) {
+    while (
+        !registrar_cv_.wait_for(l, options_.register_interval, [&] { return stop_registrar_; })) {
       l.unlock();
       if (options_.register_check && !options_.register_check()) {
         if (registered_) {

@@ -12,7 +12,9 @@ asio::awaitable<void> SendLock::Lock() {
   co_await channel_.async_send(std::error_code{}, 0, asio::use_awaitable);
 }
 
-void SendLock::Unlock() { channel_.try_receive([](std::error_code, int) {}); }
+void SendLock::Unlock() {
+  channel_.try_receive([](std::error_code, int) {});
+}
 
 asio::awaitable<Status> LockedSend(Socket& sock, SendLock& lock, const Message& msg) {
   co_await lock.Lock();

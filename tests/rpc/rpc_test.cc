@@ -52,10 +52,9 @@ TEST_P(RpcTest, CoroutineAndCallbackForms) {
   EXPECT_EQ(rsp->msg(), "Hello Co");
 
   std::promise<Result<greeter::Response>> done;
-  CallWithCallback<greeter::Response>(*p.client, Context(), "greeter", "Greeter.Hello",
-                                      Named("Cb"), [&](Result<greeter::Response> r) {
-                                        done.set_value(std::move(r));
-                                      });
+  CallWithCallback<greeter::Response>(
+      *p.client, Context(), "greeter", "Greeter.Hello", Named("Cb"),
+      [&](Result<greeter::Response> r) { done.set_value(std::move(r)); });
   auto cb = done.get_future().get();
   ASSERT_TRUE(cb.ok());
   EXPECT_EQ(cb->msg(), "Hello Cb");
@@ -63,11 +62,13 @@ TEST_P(RpcTest, CoroutineAndCallbackForms) {
 
 TEST_P(RpcTest, HandlerErrorsArriveAsTheyWereSent) {
   auto p = RpcPair::Make(GetParam());
-  ASSERT_TRUE(p.server->Handle(GreeterHandler([](Context&, const greeter::Request& r) -> Status {
-                if (r.name().empty()) return errors::BadRequest("greeter", "name is required");
-                if (r.name() == "throw") throw std::runtime_error("kaboom");
-                return {};
-              })).ok());
+  ASSERT_TRUE(p.server
+                  ->Handle(GreeterHandler([](Context&, const greeter::Request& r) -> Status {
+                    if (r.name().empty()) return errors::BadRequest("greeter", "name is required");
+                    if (r.name() == "throw") throw std::runtime_error("kaboom");
+                    return {};
+                  }))
+                  .ok());
   ASSERT_TRUE(p.server->Start().ok());
   Context ctx;
   auto bad = Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named(""));
@@ -88,11 +89,13 @@ TEST_P(RpcTest, HandlerErrorsArriveAsTheyWereSent) {
 TEST_P(RpcTest, MetadataTravelsAndServerAddsLocalRemote) {
   auto p = RpcPair::Make(GetParam());
   std::string seen_auth, seen_remote;
-  ASSERT_TRUE(p.server->Handle(GreeterHandler([&](Context& ctx, const greeter::Request&) {
-                seen_auth = ctx.metadata().GetOr("authorization");
-                seen_remote = ctx.metadata().GetOr("Remote");
-                return Status{};
-              })).ok());
+  ASSERT_TRUE(p.server
+                  ->Handle(GreeterHandler([&](Context& ctx, const greeter::Request&) {
+                    seen_auth = ctx.metadata().GetOr("authorization");
+                    seen_remote = ctx.metadata().GetOr("Remote");
+                    return Status{};
+                  }))
+                  .ok());
   ASSERT_TRUE(p.server->Start().ok());
   Context ctx;
   ctx.metadata().Set("Authorization", "Bearer t");
@@ -104,13 +107,16 @@ TEST_P(RpcTest, MetadataTravelsAndServerAddsLocalRemote) {
 TEST_P(RpcTest, DeadlinesPropagateAndTimeoutsSayWhichFired) {
   auto p = RpcPair::Make(GetParam());
   std::atomic<int64_t> remaining_ms{-1};
-  ASSERT_TRUE(p.server->Handle(GreeterHandler([&](Context& ctx, const greeter::Request& r) {
-                if (auto left = ctx.remaining()) {
-                  remaining_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*left).count();
-                }
-                if (r.name() == "slow") std::this_thread::sleep_for(500ms);
-                return Status{};
-              })).ok());
+  ASSERT_TRUE(p.server
+                  ->Handle(GreeterHandler([&](Context& ctx, const greeter::Request& r) {
+                    if (auto left = ctx.remaining()) {
+                      remaining_ms =
+                          std::chrono::duration_cast<std::chrono::milliseconds>(*left).count();
+                    }
+                    if (r.name() == "slow") std::this_thread::sleep_for(500ms);
+                    return Status{};
+                  }))
+                  .ok());
   ASSERT_TRUE(p.server->Start().ok());
   Context ctx;
   ASSERT_TRUE(Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("a"),
@@ -176,8 +182,9 @@ TEST_P(RpcTest, RegistersEndpointsAndNodeMetadata) {
   EXPECT_EQ(svc.nodes[0].metadata.at("zone"), "a");
   ASSERT_EQ(svc.endpoints.size(), 1u);
   // As go-micro's captured registration of the same greeter.
-  EXPECT_EQ(registry::ToJson(svc.endpoints[0]),
-            R"({"request":{"name":"Request","type":"Request","values":[{"name":"name","type":"string","values":null}]},"response":{"name":"Response","type":"Response","values":[{"name":"msg","type":"string","values":null}]},"metadata":{},"name":"Greeter.Hello"})");
+  EXPECT_EQ(
+      registry::ToJson(svc.endpoints[0]),
+      R"({"request":{"name":"Request","type":"Request","values":[{"name":"name","type":"string","values":null}]},"response":{"name":"Response","type":"Response","values":[{"name":"msg","type":"string","values":null}]},"metadata":{},"name":"Greeter.Hello"})");
   ASSERT_TRUE(p.server->Stop().ok());
   EXPECT_FALSE(p.registry->GetService("greeter").ok());  // deregistered
 }
@@ -219,11 +226,13 @@ TEST_P(RpcTest, SyncCallFromAnIoThreadIsAnErrorNotADeadlock) {
 TEST_P(RpcTest, ShutdownDrainsCallsInFlight) {
   auto p = RpcPair::Make(GetParam(), {.drain_timeout = 3s});
   std::atomic<int> started{0};
-  ASSERT_TRUE(p.server->Handle(GreeterHandler([&](Context&, const greeter::Request&) {
-                started++;
-                std::this_thread::sleep_for(300ms);
-                return Status{};
-              })).ok());
+  ASSERT_TRUE(p.server
+                  ->Handle(GreeterHandler([&](Context&, const greeter::Request&) {
+                    started++;
+                    std::this_thread::sleep_for(300ms);
+                    return Status{};
+                  }))
+                  .ok());
   ASSERT_TRUE(p.server->Start().ok());
   std::vector<std::future<Result<greeter::Response>>> calls;
   for (int i = 0; i < 4; ++i) {

@@ -130,7 +130,8 @@ TEST_F(WireTest, IllFormedAndUnsupportedRequests) {
   asio::write(sock_, asio::buffer(GoMicroRequest(host_, "application/json", "Hello", "0", "{}")));
   RawResponse r = ReadResponse(sock_, buf_);
   EXPECT_EQ(r.headers["Micro-Error"], "rpc: service/endpoint request ill-formed: Hello");
-  asio::write(sock_, asio::buffer(GoMicroRequest(host_, "application/json", "Nobody.Hello", "1", "{}")));
+  asio::write(sock_,
+              asio::buffer(GoMicroRequest(host_, "application/json", "Nobody.Hello", "1", "{}")));
   r = ReadResponse(sock_, buf_);
   EXPECT_EQ(r.headers["Micro-Error"], "rpc: can't find service Nobody");
   asio::write(sock_, asio::buffer(GoMicroRequest(host_, "text/xml", "Greeter.Hello", "2", "<x/>")));
@@ -138,7 +139,8 @@ TEST_F(WireTest, IllFormedAndUnsupportedRequests) {
   EXPECT_EQ(r.headers["Content-Type"], "text/plain");
   EXPECT_EQ(r.body, "unsupported Content-Type: text/xml");
   // Bad JSON: a 400 micro error; the connection still serves the next request.
-  asio::write(sock_, asio::buffer(GoMicroRequest(host_, "application/json", "Greeter.Hello", "3", "{")));
+  asio::write(sock_,
+              asio::buffer(GoMicroRequest(host_, "application/json", "Greeter.Hello", "3", "{")));
   r = ReadResponse(sock_, buf_);
   EXPECT_EQ(Error::Parse(r.headers["Micro-Error"]).code, 400);
   asio::write(sock_, asio::buffer(GoMicroRequest(host_, "application/json", "Greeter.Hello", "4",
@@ -164,7 +166,9 @@ TEST(ClientWireTest, RequestBytesMatchGoMicroClient) {
       const size_t n = s.read_some(asio::buffer(c));
       received.append(c, n);
     }
-    const std::string rsp = "HTTP/1.1 200 OK\r\nContent-Length: 21\r\nContent-Type: application/json\r\n\r\n{\"msg\":\"Hello John\"}\n";
+    const std::string rsp =
+        "HTTP/1.1 200 OK\r\nContent-Length: 21\r\nContent-Type: "
+        "application/json\r\n\r\n{\"msg\":\"Hello John\"}\n";
     asio::write(s, asio::buffer(rsp));
   });
   auto transport = *Transports().Create("http", {});
@@ -172,8 +176,8 @@ TEST(ClientWireTest, RequestBytesMatchGoMicroClient) {
   Context ctx;
   greeter::Request req;
   req.set_name("John");
-  auto rsp = Call<greeter::Response>(*client, ctx, "greeter", "Greeter.Hello", req,
-                                     {.address = {host}});
+  auto rsp =
+      Call<greeter::Response>(*client, ctx, "greeter", "Greeter.Hello", req, {.address = {host}});
   peer.join();
   ASSERT_TRUE(rsp.ok()) << rsp.error();
   EXPECT_EQ(rsp->msg(), "Hello John");

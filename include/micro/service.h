@@ -1,0 +1,123 @@
+// micro::Service: a server, a client and their plugins, configured the go-micro way.
+//
+//   int main(int argc, char** argv) {
+//     micro::Service service({.name = "greeter", .version = "1.0.0"});
+//     if (auto s = service.Init(argc, argv); !s) return service.Fail(s);  // flags + MICRO_*
+//     greeter::RegisterGreeterHandler(service.Server(), std::make_shared<Greeter>());
+//     return service.Run();   // registers, serves; SIGINT/SIGTERM: drain, deregister, return 0
+//   }
+//
+// Init reads go-micro's flags (`--registry=etcd`, `--registry etcd`) and MICRO_* environment
+// variables (flags win): registry, registry_address, transport, transport_address, selector,
+// broker, broker_address, server_name, server_version, server_id, server_address,
+// server_advertise, server_metadata (k=v, repeatable), register_ttl and register_interval
+// (seconds), client_retries, client_request_timeout, client_pool_size, client_pool_ttl (Go
+// durations such as 5s or 1m30s), plus MICRO_PROXY=host:port (every call goes there). An
+// unknown plugin name is an Error listing the known ones; `--help` prints the flags and known
+// names and exits 0. Unrecognised arguments are left for the program.
+//
+// Parts are built on first use (Init, Server(), Client() or Run()) from the options.
+// Threading: configure and Init from one thread; Server()/Client() are then safe to share.
+#pragma once
+
+#include <micro/client.h>
+#include <micro/registry.h>
+#include <micro/runtime.h>
+#include <micro/selector.h>
+#include <micro/server.h>
+#include <micro/transport.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace micro {
+
+struct ServiceOptions {
+  std::string name = "go.micro.server";
+  std::string version = "latest";
+  std::string id;              // node id suffix; empty: the process UUID
+  std::string address = ":0";  // listen address
+  std::string advertise;       // registry address, if not the listen address
+  std::map<std::string, std::string> metadata;
+  Duration register_ttl = std::chrono::seconds(60);  // go-micro's flag default
+  Duration register_interval = std::chrono::seconds(30);
+  Duration drain_timeout = std::chrono::seconds(5);
+
+  // Plugins by name (the tables in plugin.h) and their addresses.
+  std::string registry = "mdns";
+  std::vector<std::string> registry_address;
+  std::string transport = "http";
+  std::vector<std::string> transport_address;
+  std::string selector = "registry";
+  std::string broker = "http";
+  std::vector<std::string> broker_address;
+
+  // Or ready-made parts, which win over names.
+  std::shared_ptr<Registry> registry_impl;
+  std::shared_ptr<Transport> transport_impl;
+
+  ClientOptions client;  // transport/selector/executor are filled in by the service
+  std::vector<HandlerWrapper> wrappers;
+  std::size_t threads = 0;  // I/O threads; 0: hardware threads
+
+  std::vector<std::function<Status()>> before_start, after_start, before_stop, after_stop;
+  bool handle_signals = true;
+};
+
+class Service {
+ public:
+  explicit Service(ServiceOptions options = {});
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Applies MICRO_* variables, then flags; builds the parts. `--help` prints usage and exits.
+  Status Init(int argc, char** argv);
+  // Same, from explicit arguments and an environment lookup (for tests).
+  Status Init(const std::vector<std::string>& args,
+              const std::function<std::optional<std::string>(const std::string&)>& getenv);
+
+  // Built on first use; fatal misconfiguration is reported by Init/Run (these then abort).
+  micro::Server& Server();
+  std::shared_ptr<micro::Server> ServerPtr();
+  std::shared_ptr<micro::Client> Client();
+  std::shared_ptr<micro::Registry> Registry();
+  std::shared_ptr<micro::Transport> Transport();
+
+  // Hooks, then server start/stop (go-micro's order and error rules).
+  Status Start();
+  Status Stop();
+  // Start, wait for SIGINT/SIGTERM (or Shutdown()), Stop. Returns 0, or 1 after logging why.
+  int Run();
+  // Makes Run return (from any thread, e.g. a handler or a test).
+  void Shutdown();
+  // Logs the error and returns 1 (for `return service.Fail(status);`).
+  int Fail(const Status& status);
+
+  const ServiceOptions& options() const { return options_; }
+  // Usage text: every flag and the known plugin names.
+  static std::string Usage();
+
+ private:
+  Status Build();
+
+  ServiceOptions options_;
+  std::unique_ptr<Runtime> runtime_;
+  std::shared_ptr<micro::Registry> registry_;
+  std::shared_ptr<micro::Transport> transport_;
+  std::shared_ptr<Selector> selector_;
+  std::shared_ptr<micro::Client> client_;
+  std::shared_ptr<micro::Server> server_;
+  struct Waiter;
+  std::shared_ptr<Waiter> waiter_;
+};
+
+// Go's time.ParseDuration: "300ms", "1.5h", "2h45m", "10us"; an Error for bad text.
+Result<Duration> ParseGoDuration(std::string_view text);
+
+}  // namespace micro

@@ -1,0 +1,353 @@
+#include "micro/service.h"
+
+#include <fmt/ranges.h>
+
+#include <asio/signal_set.hpp>
+#include <charconv>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+#include "micro/logger.h"
+
+namespace micro {
+namespace {
+
+std::vector<std::string> SplitComma(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    const auto comma = s.find(',');
+    auto part = s.substr(0, comma);
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+Result<int64_t> ParseInt(std::string_view flag, std::string_view v) {
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || ptr != v.data() + v.size()) {
+    return errors::BadRequest("go.micro.service", "--{}: {:?} is not an integer", flag, v);
+  }
+  return n;
+}
+
+// One setting from a flag or its MICRO_* variable.
+Status Apply(ServiceOptions& o, std::string_view name, const std::string& v) {
+  auto seconds = [&](Duration& out) -> Status {
+    auto n = ParseInt(name, v);
+    if (!n) return n.status();
+    out = std::chrono::seconds(*n);
+    return {};
+  };
+  auto duration = [&](Duration& out) -> Status {
+    auto d = ParseGoDuration(v);
+    if (!d) return d.status();
+    out = *d;
+    return {};
+  };
+  if (name == "registry") {
+    o.registry = v;
+  } else if (name == "registry_address") {
+    o.registry_address = SplitComma(v);
+  } else if (name == "transport") {
+    o.transport = v;
+  } else if (name == "transport_address") {
+    o.transport_address = SplitComma(v);
+  } else if (name == "selector") {
+    o.selector = v;
+  } else if (name == "broker") {
+    o.broker = v;
+  } else if (name == "broker_address") {
+    o.broker_address = SplitComma(v);
+  } else if (name == "server_name") {
+    o.name = v;
+  } else if (name == "server_version") {
+    o.version = v;
+  } else if (name == "server_id") {
+    o.id = v;
+  } else if (name == "server_address") {
+    o.address = v;
+  } else if (name == "server_advertise") {
+    o.advertise = v;
+  } else if (name == "server_metadata") {
+    for (const auto& kv : SplitComma(v)) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) {
+        return errors::BadRequest("go.micro.service", "--server_metadata: {:?} is not k=v", kv);
+      }
+      o.metadata[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+  } else if (name == "register_ttl") {
+    return seconds(o.register_ttl);
+  } else if (name == "register_interval") {
+    return seconds(o.register_interval);
+  } else if (name == "client_retries") {
+    auto n = ParseInt(name, v);
+    if (!n) return n.status();
+    o.client.retries = static_cast<int>(*n);
+  } else if (name == "client_request_timeout") {
+    return duration(o.client.request_timeout);
+  } else if (name == "client_pool_size") {
+    auto n = ParseInt(name, v);
+    if (!n) return n.status();
+    if (*n > 0) o.client.pool_size = static_cast<std::size_t>(*n);
+  } else if (name == "client_pool_ttl") {
+    return duration(o.client.pool_ttl);
+  } else {
+    return errors::BadRequest("go.micro.service", "unknown flag --{}", name);
+  }
+  return {};
+}
+
+constexpr const char* kFlags[] = {"registry",
+                                  "registry_address",
+                                  "transport",
+                                  "transport_address",
+                                  "selector",
+                                  "broker",
+                                  "broker_address",
+                                  "server_name",
+                                  "server_version",
+                                  "server_id",
+                                  "server_address",
+                                  "server_advertise",
+                                  "server_metadata",
+                                  "register_ttl",
+                                  "register_interval",
+                                  "client_retries",
+                                  "client_request_timeout",
+                                  "client_pool_size",
+                                  "client_pool_ttl"};
+
+bool IsFlag(std::string_view name) {
+  for (const char* f : kFlags) {
+    if (name == f) return true;
+  }
+  return false;
+}
+
+std::string EnvName(std::string_view flag) {
+  std::string env = "MICRO_";
+  for (char c : flag) env += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return env;
+}
+
+}  // namespace
+
+struct Service::Waiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  void Signal() {
+    {
+      std::lock_guard l(mu);
+      done = true;
+    }
+    cv.notify_all();
+  }
+};
+
+Service::Service(ServiceOptions options)
+    : options_(std::move(options)), waiter_(std::make_shared<Waiter>()) {}
+
+Service::~Service() {
+  if (server_) (void)server_->Stop();
+  server_.reset();
+  client_.reset();
+  selector_.reset();
+  transport_.reset();
+  registry_.reset();
+  runtime_.reset();
+}
+
+std::string Service::Usage() {
+  std::string out = "Flags (each also read from MICRO_<FLAG>; flags win):\n";
+  for (const char* f : kFlags) out += fmt::format("  --{:<24} ${}\n", f, EnvName(f));
+  out += "  MICRO_PROXY=host:port         send every call to this address\n";
+  out += "  MICRO_LOG_LEVEL               trace|debug|info|warn|error|fatal\n";
+  out += fmt::format("Registries: {}\n", fmt::join(Registries().Names(), ", "));
+  out += fmt::format("Transports: {}\n", fmt::join(Transports().Names(), ", "));
+  out += fmt::format("Selectors:  {}\n", fmt::join(Selectors().Names(), ", "));
+  return out;
+}
+
+Status Service::Init(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const auto& a : args) {
+    if (a == "-h" || a == "--help" || a == "-help") {
+      std::fputs(Usage().c_str(), stdout);
+      std::exit(0);
+    }
+  }
+  return Init(args, [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  });
+}
+
+Status Service::Init(const std::vector<std::string>& args,
+                     const std::function<std::optional<std::string>(const std::string&)>& getenv) {
+  for (const char* f : kFlags) {
+    if (auto v = getenv(EnvName(f)); v && !v->empty()) {
+      if (Status s = Apply(options_, f, *v); !s) return s;
+    }
+  }
+  if (auto proxy = getenv("MICRO_PROXY"); proxy && proxy->find(':') != std::string::npos) {
+    options_.client.proxy = *proxy;
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a.rfind("--", 0) != 0) continue;
+    a.remove_prefix(2);
+    std::string name, value;
+    if (const auto eq = a.find('='); eq != std::string_view::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+    } else {
+      name = a;
+      if (!IsFlag(name)) continue;
+      if (i + 1 >= args.size()) {
+        return errors::BadRequest("go.micro.service", "flag --{} needs a value", name);
+      }
+      value = args[++i];
+    }
+    if (!IsFlag(name)) continue;  // the program's own flag
+    if (Status s = Apply(options_, name, value); !s) return s;
+  }
+  return Build();
+}
+
+Status Service::Build() {
+  if (server_) return {};
+  if (!runtime_) runtime_ = std::make_unique<Runtime>(options_.threads);
+  if (options_.registry_impl) {
+    registry_ = options_.registry_impl;
+  } else {
+    auto r = Registries().Create(options_.registry, {.addrs = options_.registry_address});
+    if (!r) return std::move(r).error();
+    registry_ = *r;
+  }
+  if (options_.transport_impl) {
+    transport_ = options_.transport_impl;
+  } else {
+    auto t = Transports().Create(options_.transport, {.addrs = options_.transport_address,
+                                                      .executor = runtime_->executor()});
+    if (!t) return std::move(t).error();
+    transport_ = *t;
+  }
+  auto sel = Selectors().Create(options_.selector, {.registry = registry_});
+  if (!sel) return std::move(sel).error();
+  selector_ = *sel;
+
+  ClientOptions co = options_.client;
+  co.transport = transport_;
+  co.selector = selector_;
+  co.executor = runtime_->executor();
+  auto client = NewClient(std::move(co));
+  if (!client) return std::move(client).error();
+  client_ = *client;
+
+  auto server = NewServer({.name = options_.name,
+                           .id = options_.id,
+                           .version = options_.version,
+                           .address = options_.address,
+                           .advertise = options_.advertise,
+                           .metadata = options_.metadata,
+                           .register_ttl = options_.register_ttl,
+                           .register_interval = options_.register_interval,
+                           .drain_timeout = options_.drain_timeout,
+                           .wrappers = options_.wrappers,
+                           .broker_name = options_.broker,
+                           .transport = transport_,
+                           .registry = registry_});
+  if (!server) return std::move(server).error();
+  server_ = *server;
+  return {};
+}
+
+micro::Server& Service::Server() { return *ServerPtr(); }
+
+std::shared_ptr<micro::Server> Service::ServerPtr() {
+  if (Status s = Build(); !s) {
+    log::Error("service {}: {}", options_.name, s.error());
+    std::abort();
+  }
+  return server_;
+}
+
+std::shared_ptr<micro::Client> Service::Client() {
+  (void)ServerPtr();
+  return client_;
+}
+
+std::shared_ptr<micro::Registry> Service::Registry() {
+  (void)ServerPtr();
+  return registry_;
+}
+
+std::shared_ptr<micro::Transport> Service::Transport() {
+  (void)ServerPtr();
+  return transport_;
+}
+
+Status Service::Start() {
+  if (Status s = Build(); !s) return s;
+  for (auto& hook : options_.before_start) {
+    if (Status s = hook(); !s) return s;
+  }
+  if (Status s = server_->Start(); !s) return s;
+  for (auto& hook : options_.after_start) {
+    if (Status s = hook(); !s) return s;
+  }
+  return {};
+}
+
+Status Service::Stop() {
+  Status last;
+  for (auto& hook : options_.before_stop) {
+    if (Status s = hook(); !s) last = s;
+  }
+  if (server_) {
+    if (Status s = server_->Stop(); !s) return s;
+  }
+  for (auto& hook : options_.after_stop) {
+    if (Status s = hook(); !s) last = s;
+  }
+  return last;
+}
+
+void Service::Shutdown() { waiter_->Signal(); }
+
+int Service::Fail(const Status& status) {
+  if (!status) log::Error("service {}: {}", options_.name, status.error());
+  return status ? 0 : 1;
+}
+
+int Service::Run() {
+  log::Info("Starting [service] {}", options_.name);
+  if (Status s = Start(); !s) return Fail(s);
+  std::optional<asio::signal_set> signals;
+  if (options_.handle_signals) {
+    signals.emplace(runtime_->context(), SIGINT, SIGTERM, SIGQUIT);
+    signals->async_wait([w = waiter_](std::error_code ec, int sig) {
+      if (!ec) {
+        log::Info("Received signal {}", sig);
+        w->Signal();
+      }
+    });
+  }
+  {
+    std::unique_lock l(waiter_->mu);
+    waiter_->cv.wait(l, [&] { return waiter_->done; });
+  }
+  if (signals) signals->cancel();
+  log::Info("Stopping [service] {}", options_.name);
+  return Fail(Stop());
+}
+
+}  // namespace micro
