@@ -125,7 +125,9 @@ TEST_F(CodegenClient, AsyncCallOwnsRequestAndClient) {
     ct::EchoService temporary("tmp.service", client_);
     ct::Request req;
     req.set_text("later");
-    return temporary.AsyncCall(req, {.retries = 4});
+    micro::CallOptions opts;
+    opts.retries = 4;
+    return temporary.AsyncCall(req, opts);
   }();
   std::optional<micro::Result<ct::Response>> got;
   asio::co_spawn(

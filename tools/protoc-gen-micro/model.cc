@@ -1,5 +1,7 @@
 #include "model.h"
 
+#include <google/protobuf/descriptor.pb.h>
+
 #include <set>
 #include <string_view>
 
@@ -104,6 +106,33 @@ const char* KindDescription(MethodKind kind) {
   return "unary";
 }
 
+namespace {
+
+// Names declared inside the generated classes of a service: a message class with one of these
+// names must be spelled fully qualified there.
+std::set<std::string> MemberNames(const google::protobuf::ServiceDescriptor* sd) {
+  std::set<std::string> names = {"service_name", "client", "service_name_", "client_"};
+  for (int j = 0; j < sd->method_count(); ++j) {
+    names.insert(sd->method(j)->name());
+    names.insert("Async" + sd->method(j)->name());
+  }
+  return names;
+}
+
+// The class name as written in the file's own namespace: unqualified for the file's package
+// (readable generated code) unless a class member would hide it; fully qualified otherwise.
+std::string TypeName(const google::protobuf::Descriptor* message,
+                     const google::protobuf::FileDescriptor* file,
+                     const std::set<std::string>& members) {
+  const std::string qualified = QualifiedClassName(message);
+  if (message->file()->package() != file->package()) return qualified;
+  const std::string ns = CppNamespace(file->package());
+  const std::string local = ns.empty() ? qualified.substr(2) : qualified.substr(ns.size() + 4);
+  return members.count(local) > 0 ? qualified : local;
+}
+
+}  // namespace
+
 File BuildModel(const google::protobuf::FileDescriptor* file) {
   File f;
   f.proto = file->name();
@@ -113,13 +142,14 @@ File BuildModel(const google::protobuf::FileDescriptor* file) {
     const google::protobuf::ServiceDescriptor* sd = file->service(i);
     Service s;
     s.name = sd->name();
+    const std::set<std::string> members = MemberNames(sd);
     for (int j = 0; j < sd->method_count(); ++j) {
       const google::protobuf::MethodDescriptor* md = sd->method(j);
       Method m;
       m.name = md->name();
       m.endpoint = s.name + "." + m.name;
-      m.request = QualifiedClassName(md->input_type());
-      m.response = QualifiedClassName(md->output_type());
+      m.request = TypeName(md->input_type(), file, members);
+      m.response = TypeName(md->output_type(), file, members);
       m.kind = KindOf(md);
       m.deprecated = md->options().deprecated();
       s.methods.push_back(std::move(m));

@@ -14,8 +14,8 @@ enum class MethodKind { kUnary, kClientStream, kServerStream, kBidiStream };
 struct Method {
   std::string name;      // "Hello"
   std::string endpoint;  // "Greeter.Hello" (go-micro: service name, not package-qualified)
-  std::string request;   // "::greeter::Request"
-  std::string response;  // "::greeter::Response"
+  std::string request;   // "Request", or "::other::Request" outside the file's package
+  std::string response;  // as request
   MethodKind kind = MethodKind::kUnary;
   bool deprecated = false;
 };

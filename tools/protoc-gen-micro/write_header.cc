@@ -23,34 +23,38 @@ void WriteClientMethod(const Service& s, const Method& m, Printer& p) {
   switch (m.kind) {
     case MethodKind::kUnary:
       p.Print(v,
-              "  virtual ::micro::Result<$rsp$> $name$(const $req$& req,\n"
-              "      const ::micro::CallOptions& opts = {});\n"
-              "  virtual ::micro::Result<$rsp$> $name$(::micro::Context& ctx, const $req$& req,\n"
-              "      const ::micro::CallOptions& opts = {});\n"
-              "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(const $req$& req,\n"
-              "      ::micro::CallOptions opts = {});\n"
-              "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(::micro::Context ctx,\n"
-              "      const $req$& req, ::micro::CallOptions opts = {});\n"
+              "  virtual ::micro::Result<$rsp$> $name$(\n"
+              "      const $req$& req, const ::micro::CallOptions& opts = {});\n"
+              "  virtual ::micro::Result<$rsp$> $name$(\n"
+              "      ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts = {});\n"
+              "  // Coroutine forms: overloads rather than a defaulted CallOptions (see docs/codegen.md:\n"
+              "  // GCC 12 mishandles aggregate temporaries inside co_await expressions).\n"
+              "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(const $req$& req);\n"
+              "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
+              "      const $req$& req, const ::micro::CallOptions& opts);\n"
+              "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
+              "      const ::micro::Context& ctx, const $req$& req);\n"
+              "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
+              "      const ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts);\n"
               "  void $name$(const $req$& req, ::std::function<void(::micro::Result<$rsp$>)> done,\n"
               "      ::micro::CallOptions opts = {});\n"
               "  void $name$(::micro::Context ctx, const $req$& req,\n"
-              "      ::std::function<void(::micro::Result<$rsp$>)> done,\n"
-              "      ::micro::CallOptions opts = {});\n");
+              "      ::std::function<void(::micro::Result<$rsp$>)> done, ::micro::CallOptions opts = {});\n");
       break;
     case MethodKind::kServerStream:
       p.Print(v,
               "  // Opens the stream and sends req; then Recv until it returns false.\n"
-              "  virtual ::micro::Result<$stream$> $name$(::micro::Context& ctx,\n"
-              "      const $req$& req, const ::micro::CallOptions& opts = {});\n"
-              "  virtual ::micro::Result<$stream$> $name$(const $req$& req,\n"
-              "      const ::micro::CallOptions& opts = {});\n");
+              "  virtual ::micro::Result<$stream$> $name$(\n"
+              "      ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts = {});\n"
+              "  virtual ::micro::Result<$stream$> $name$(\n"
+              "      const $req$& req, const ::micro::CallOptions& opts = {});\n");
       break;
     case MethodKind::kClientStream:
     case MethodKind::kBidiStream:
       p.Print(v,
               "  // Opens the stream (its own connection): Send, Recv, CloseSend, Close.\n"
-              "  virtual ::micro::Result<$stream$> $name$(::micro::Context& ctx,\n"
-              "      const ::micro::CallOptions& opts = {});\n"
+              "  virtual ::micro::Result<$stream$> $name$(\n"
+              "      ::micro::Context& ctx, const ::micro::CallOptions& opts = {});\n"
               "  virtual ::micro::Result<$stream$> $name$(\n"
               "      const ::micro::CallOptions& opts = {});\n");
       break;
