@@ -1,14 +1,14 @@
 // Client side of the generated code: XService calls go through micro::Client with the service
 // name, the "X.Method" endpoint, the request body and the options given.
-#include "fakes.h"
-#include "multi.micro.h"
-
 #include <gtest/gtest.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <optional>
+
+#include "fakes.h"
+#include "multi.micro.h"
 
 namespace {
 
@@ -131,8 +131,7 @@ TEST_F(CodegenClient, AsyncCallOwnsRequestAndClient) {
   }();
   std::optional<micro::Result<ct::Response>> got;
   asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> { got.emplace(co_await std::move(pending)); },
+      io, [&]() -> asio::awaitable<void> { got.emplace(co_await std::move(pending)); },
       asio::detached);
   io.run();
   ASSERT_TRUE(got.has_value());

@@ -2,11 +2,10 @@
 // in-memory client/server streams.
 #pragma once
 
+#include <gmock/gmock.h>
 #include <micro/client.h>
 #include <micro/errors.h>
 #include <micro/server.h>
-
-#include <gmock/gmock.h>
 
 #include <deque>
 #include <memory>

@@ -1,14 +1,14 @@
 // Server side of the generated code: NewXHandler / RegisterXHandler build the right
 // micro::Handler, and its endpoints reach the user's handler.
-#include "fakes.h"
-#include "greeter.micro.h"
-#include "multi.micro.h"
-
 #include <gtest/gtest.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_future.hpp>
+
+#include "fakes.h"
+#include "greeter.micro.h"
+#include "multi.micro.h"
 
 namespace {
 

@@ -1,9 +1,9 @@
 // The generated gmock mocks (multi.micro.mock.h): MockEchoService stands in for the typed
 // client, MockEchoHandler for a handler.
+#include <gtest/gtest.h>
+
 #include "fakes.h"
 #include "multi.micro.mock.h"
-
-#include <gtest/gtest.h>
 
 namespace {
 

@@ -1,13 +1,13 @@
 #include "generator.h"
 
-#include "model.h"
-#include "writers.h"
-
 #include <google/protobuf/io/printer.h>
 #include <google/protobuf/io/zero_copy_stream.h>
 
 #include <functional>
 #include <memory>
+
+#include "model.h"
+#include "writers.h"
 
 namespace micro::codegen {
 namespace {

@@ -1,7 +1,7 @@
 // protoc-gen-micro: protoc --plugin=protoc-gen-micro=... --micro_out=DIR file.proto
-#include "generator.h"
-
 #include <google/protobuf/compiler/plugin.h>
+
+#include "generator.h"
 
 int main(int argc, char* argv[]) {
   micro::codegen::MicroGenerator generator;

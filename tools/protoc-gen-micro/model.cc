@@ -11,28 +11,34 @@ namespace {
 // The C++ keywords protoc's C++ generator renames by appending '_'.
 bool IsKeyword(std::string_view name) {
   static const std::set<std::string_view> kKeywords = {
-      "NULL",       "alignas",     "alignof",   "and",          "and_eq",    "asm",
-      "auto",       "bitand",      "bitor",     "bool",         "break",     "case",
-      "catch",      "char",        "char8_t",   "char16_t",     "char32_t",  "class",
-      "compl",      "concept",     "const",     "consteval",    "constexpr", "constinit",
-      "const_cast", "continue",    "co_await",  "co_return",    "co_yield",  "decltype",
-      "default",    "delete",      "do",        "double",       "dynamic_cast", "else",
-      "enum",       "explicit",    "export",    "extern",       "false",     "float",
-      "for",        "friend",      "goto",      "if",           "inline",    "int",
-      "long",       "mutable",     "namespace", "new",          "noexcept",  "not",
-      "not_eq",     "nullptr",     "operator",  "or",           "or_eq",     "private",
-      "protected",  "public",      "register",  "reinterpret_cast", "requires", "return",
-      "short",      "signed",      "sizeof",    "static",       "static_assert",
-      "static_cast", "struct",     "switch",    "template",     "this",      "thread_local",
-      "throw",      "true",        "try",       "typedef",      "typeid",    "typename",
-      "union",      "unsigned",    "using",     "virtual",      "void",      "volatile",
-      "wchar_t",    "while",       "xor",       "xor_eq"};
+      "NULL",         "alignas",   "alignof",       "and",
+      "and_eq",       "asm",       "auto",          "bitand",
+      "bitor",        "bool",      "break",         "case",
+      "catch",        "char",      "char8_t",       "char16_t",
+      "char32_t",     "class",     "compl",         "concept",
+      "const",        "consteval", "constexpr",     "constinit",
+      "const_cast",   "continue",  "co_await",      "co_return",
+      "co_yield",     "decltype",  "default",       "delete",
+      "do",           "double",    "dynamic_cast",  "else",
+      "enum",         "explicit",  "export",        "extern",
+      "false",        "float",     "for",           "friend",
+      "goto",         "if",        "inline",        "int",
+      "long",         "mutable",   "namespace",     "new",
+      "noexcept",     "not",       "not_eq",        "nullptr",
+      "operator",     "or",        "or_eq",         "private",
+      "protected",    "public",    "register",      "reinterpret_cast",
+      "requires",     "return",    "short",         "signed",
+      "sizeof",       "static",    "static_assert", "static_cast",
+      "struct",       "switch",    "template",      "this",
+      "thread_local", "throw",     "true",          "try",
+      "typedef",      "typeid",    "typename",      "union",
+      "unsigned",     "using",     "virtual",       "void",
+      "volatile",     "wchar_t",   "while",         "xor",
+      "xor_eq"};
   return kKeywords.count(name) > 0;
 }
 
-std::string ResolveKeyword(const std::string& name) {
-  return IsKeyword(name) ? name + "_" : name;
-}
+std::string ResolveKeyword(const std::string& name) { return IsKeyword(name) ? name + "_" : name; }
 
 MethodKind KindOf(const google::protobuf::MethodDescriptor* m) {
   if (m->client_streaming() && m->server_streaming()) return MethodKind::kBidiStream;

@@ -26,8 +26,8 @@ struct Service {
 };
 
 struct File {
-  std::string proto;       // "greeter.proto" (as protoc names it)
-  std::string stem;        // "greeter": outputs are <stem>.micro.h, <stem>.pb.h, ...
+  std::string proto;          // "greeter.proto" (as protoc names it)
+  std::string stem;           // "greeter": outputs are <stem>.micro.h, <stem>.pb.h, ...
   std::string cpp_namespace;  // "micro::codegen_test"; empty for no package
   std::vector<Service> services;
 };

@@ -22,32 +22,37 @@ void WriteClientMethod(const Service& s, const Method& m, Printer& p) {
   if (m.deprecated) p.Print("  // Deprecated in the .proto file.\n");
   switch (m.kind) {
     case MethodKind::kUnary:
-      p.Print(v,
-              "  virtual ::micro::Result<$rsp$> $name$(\n"
-              "      const $req$& req, const ::micro::CallOptions& opts = {});\n"
-              "  virtual ::micro::Result<$rsp$> $name$(\n"
-              "      ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts = {});\n"
-              "  // Coroutine forms: overloads rather than a defaulted CallOptions (see docs/codegen.md:\n"
-              "  // GCC 12 mishandles aggregate temporaries inside co_await expressions).\n"
-              "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(const $req$& req);\n"
-              "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
-              "      const $req$& req, const ::micro::CallOptions& opts);\n"
-              "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
-              "      const ::micro::Context& ctx, const $req$& req);\n"
-              "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
-              "      const ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts);\n"
-              "  void $name$(const $req$& req, ::std::function<void(::micro::Result<$rsp$>)> done,\n"
-              "      ::micro::CallOptions opts = {});\n"
-              "  void $name$(::micro::Context ctx, const $req$& req,\n"
-              "      ::std::function<void(::micro::Result<$rsp$>)> done, ::micro::CallOptions opts = {});\n");
+      p.Print(
+          v,
+          "  virtual ::micro::Result<$rsp$> $name$(\n"
+          "      const $req$& req, const ::micro::CallOptions& opts = {});\n"
+          "  virtual ::micro::Result<$rsp$> $name$(\n"
+          "      ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts = {});\n"
+          "  // Coroutine forms: overloads rather than a defaulted CallOptions (see "
+          "docs/codegen.md:\n"
+          "  // GCC 12 mishandles aggregate temporaries inside co_await expressions).\n"
+          "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(const $req$& req);\n"
+          "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
+          "      const $req$& req, const ::micro::CallOptions& opts);\n"
+          "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
+          "      const ::micro::Context& ctx, const $req$& req);\n"
+          "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
+          "      const ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& "
+          "opts);\n"
+          "  void $name$(const $req$& req, ::std::function<void(::micro::Result<$rsp$>)> done,\n"
+          "      ::micro::CallOptions opts = {});\n"
+          "  void $name$(::micro::Context ctx, const $req$& req,\n"
+          "      ::std::function<void(::micro::Result<$rsp$>)> done, ::micro::CallOptions opts = "
+          "{});\n");
       break;
     case MethodKind::kServerStream:
-      p.Print(v,
-              "  // Opens the stream and sends req; then Recv until it returns false.\n"
-              "  virtual ::micro::Result<$stream$> $name$(\n"
-              "      ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts = {});\n"
-              "  virtual ::micro::Result<$stream$> $name$(\n"
-              "      const $req$& req, const ::micro::CallOptions& opts = {});\n");
+      p.Print(
+          v,
+          "  // Opens the stream and sends req; then Recv until it returns false.\n"
+          "  virtual ::micro::Result<$stream$> $name$(\n"
+          "      ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts = {});\n"
+          "  virtual ::micro::Result<$stream$> $name$(\n"
+          "      const $req$& req, const ::micro::CallOptions& opts = {});\n");
       break;
     case MethodKind::kClientStream:
     case MethodKind::kBidiStream:
@@ -102,8 +107,8 @@ void WriteHandlerMethod(const Service& s, const Method& m, bool async, Printer& 
   p.Print(v, "  // $endpoint$ ($kind_text$)");
   switch (m.kind) {
     case MethodKind::kUnary:
-      p.Print(v, async ? ".\n  virtual ::asio::awaitable<::micro::Status> $name$(" :
-                         ".\n  virtual ::micro::Status $name$(");
+      p.Print(v, async ? ".\n  virtual ::asio::awaitable<::micro::Status> $name$("
+                       : ".\n  virtual ::micro::Status $name$(");
       p.Print(v, "::micro::Context& ctx, const $req$& req,\n      $rsp$& rsp) = 0;\n");
       break;
     case MethodKind::kServerStream:
@@ -133,7 +138,8 @@ void WriteHandlerMethod(const Service& s, const Method& m, bool async, Printer& 
 void WriteHandlers(const Service& s, Printer& p) {
   p.Print(
       "// Server side of $service$, sync: methods run on the server's handler pool and may block.\n"
-      "// Return {} or a micro::Error (e.g. micro::errors::BadRequest(...)); a throw becomes a 500.\n"
+      "// Return {} or a micro::Error (e.g. micro::errors::BadRequest(...)); a throw becomes a "
+      "500.\n"
       "class $service$Handler {\n"
       " public:\n"
       "  virtual ~$service$Handler() = default;\n",
@@ -162,7 +168,8 @@ void WriteRegistration(const Service& s, Printer& p) {
       "::micro::Handler New$service$Handler(::std::shared_ptr<$service$AsyncHandler> handler,\n"
       "    const ::micro::HandlerOptions& opts = {});\n"
       "\n"
-      "// go-micro's Register$service$Handler: serves `handler` on `server` as \"$service$\" (call\n"
+      "// go-micro's Register$service$Handler: serves `handler` on `server` as \"$service$\" "
+      "(call\n"
       "// before Start). Fails when handler is null or the server refuses the handler.\n"
       "::micro::Status Register$service$Handler(::micro::Server& server,\n"
       "    ::std::shared_ptr<$service$Handler> handler, ::micro::HandlerOptions opts = {});\n"

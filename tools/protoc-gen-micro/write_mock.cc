@@ -25,21 +25,23 @@ void WriteMockService(const Service& s, Printer& p) {
     p.Print("\n");
     switch (m.kind) {
       case MethodKind::kUnary:
-        p.Print(v,
-                "  using $cls$::$name$;  // the callback forms\n"
-                "  MOCK_METHOD(::micro::Result<$rsp$>, $name$,\n"
-                "      (const $req$& req, const ::micro::CallOptions& opts), (override));\n"
-                "  MOCK_METHOD(::micro::Result<$rsp$>, $name$,\n"
-                "      (::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts),\n"
-                "      (override));\n");
+        p.Print(
+            v,
+            "  using $cls$::$name$;  // the callback forms\n"
+            "  MOCK_METHOD(::micro::Result<$rsp$>, $name$,\n"
+            "      (const $req$& req, const ::micro::CallOptions& opts), (override));\n"
+            "  MOCK_METHOD(::micro::Result<$rsp$>, $name$,\n"
+            "      (::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts),\n"
+            "      (override));\n");
         break;
       case MethodKind::kServerStream:
-        p.Print(v,
-                "  MOCK_METHOD((::micro::Result<$stream$>), $name$,\n"
-                "      (::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts),\n"
-                "      (override));\n"
-                "  MOCK_METHOD((::micro::Result<$stream$>), $name$,\n"
-                "      (const $req$& req, const ::micro::CallOptions& opts), (override));\n");
+        p.Print(
+            v,
+            "  MOCK_METHOD((::micro::Result<$stream$>), $name$,\n"
+            "      (::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts),\n"
+            "      (override));\n"
+            "  MOCK_METHOD((::micro::Result<$stream$>), $name$,\n"
+            "      (const $req$& req, const ::micro::CallOptions& opts), (override));\n");
         break;
       case MethodKind::kClientStream:
       case MethodKind::kBidiStream:

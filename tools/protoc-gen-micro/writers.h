@@ -1,12 +1,12 @@
 // The three outputs of protoc-gen-micro for one .proto file.
 #pragma once
 
-#include "model.h"
-
 #include <google/protobuf/io/printer.h>
 
 #include <map>
 #include <string>
+
+#include "model.h"
 
 namespace micro::codegen {
 
