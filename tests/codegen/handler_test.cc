@@ -156,6 +156,10 @@ TEST(CodegenRegister, OtherPackageAndNestedMessageDescriptors) {
       rsp.mutable_inner()->set_key(req.id());
       return {};
     }
+    micro::Status delete_(micro::Context&, const ct::Outer_Inner& req, ct::Outer& rsp) override {
+      rsp.mutable_inner()->set_key("deleted " + req.key());
+      return {};
+    }
   };
   micro::Handler h = ct::NewStoreHandler(std::make_shared<StoreImpl>());
   EXPECT_EQ(h.name, "Store");
@@ -164,6 +168,11 @@ TEST(CodegenRegister, OtherPackageAndNestedMessageDescriptors) {
   EXPECT_EQ(get->request, ct::Outer_Inner::descriptor());
   EXPECT_EQ(get->response, micro::codegen_other::Item::descriptor());
   EXPECT_EQ(get->request->full_name(), "micro.codegen_test.Outer.Inner");
+
+  EXPECT_EQ(ct::kStoredelete_Endpoint, "Store.delete");
+  const micro::Endpoint* del = Find(h, "Store.delete");
+  ASSERT_NE(del, nullptr);
+  EXPECT_EQ(del->response, ct::Outer::descriptor());
 
   ct::Outer_Inner req;
   req.set_key("k1");

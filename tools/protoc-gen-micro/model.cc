@@ -119,8 +119,8 @@ namespace {
 std::set<std::string> MemberNames(const google::protobuf::ServiceDescriptor* sd) {
   std::set<std::string> names = {"service_name", "client", "service_name_", "client_"};
   for (int j = 0; j < sd->method_count(); ++j) {
-    names.insert(sd->method(j)->name());
-    names.insert("Async" + sd->method(j)->name());
+    names.insert(ResolveKeyword(sd->method(j)->name()));
+    names.insert("Async" + ResolveKeyword(sd->method(j)->name()));
   }
   return names;
 }
@@ -152,8 +152,8 @@ File BuildModel(const google::protobuf::FileDescriptor* file) {
     for (int j = 0; j < sd->method_count(); ++j) {
       const google::protobuf::MethodDescriptor* md = sd->method(j);
       Method m;
-      m.name = md->name();
-      m.endpoint = s.name + "." + m.name;
+      m.name = ResolveKeyword(md->name());  // C++ identifiers; the endpoint keeps the name
+      m.endpoint = s.name + "." + md->name();
       m.request = TypeName(md->input_type(), file, members);
       m.response = TypeName(md->output_type(), file, members);
       m.kind = KindOf(md);

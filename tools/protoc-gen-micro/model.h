@@ -12,7 +12,7 @@ namespace micro::codegen {
 enum class MethodKind { kUnary, kClientStream, kServerStream, kBidiStream };
 
 struct Method {
-  std::string name;      // "Hello"
+  std::string name;      // "Hello" (a C++ keyword gets a trailing '_')
   std::string endpoint;  // "Greeter.Hello" (go-micro: service name, not package-qualified)
   std::string request;   // "Request", or "::other::Request" outside the file's package
   std::string response;  // as request
