@@ -221,6 +221,12 @@ void WriteSource(const File& file, Printer& p) {
       "#include <asio/co_spawn.hpp>\n"
       "#include <asio/detached.hpp>\n"
       "#include <utility>\n"
+      "\n"
+      "// g++ 11-12 report asio's coroutine frame allocation (its own operator new/delete pair)\n"
+      "// as mismatched when inlining; a false positive.\n"
+      "#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11\n"
+      "#pragma GCC diagnostic ignored \"-Wmismatched-new-delete\"\n"
+      "#endif\n"
       "\n");
   OpenNamespace(file, p);
   if (HasUnary(file)) WriteHelpers(p);
