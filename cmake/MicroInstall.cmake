@@ -1,4 +1,5 @@
-# cmake --install: headers, libmicro, and a package config giving micro::micro.
+# cmake --install: headers, libmicro, protoc-gen-micro, and a package config giving micro::micro
+# and micro::protoc-gen-micro.
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/micro DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
@@ -6,6 +7,8 @@ install(TARGETS micro EXPORT microTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The protoc plugin: consumers get the imported micro::protoc-gen-micro (used by micro_generate).
+install(TARGETS protoc-gen-micro EXPORT microTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 set(MICRO_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/micro)
 install(EXPORT microTargets NAMESPACE micro:: DESTINATION ${MICRO_CMAKE_DIR})

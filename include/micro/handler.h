@@ -106,6 +106,25 @@ struct Handler {
   bool internal = false;  // served but not advertised in the registry
 };
 
+// How a generated RegisterXHandler / NewXHandler builds its Handler (go-micro's
+// server.HandlerOption: InternalHandler, EndpointMetadata).
+struct HandlerOptions {
+  bool internal = false;  // served but not advertised in the registry
+  // Extra registry metadata per endpoint, keyed by endpoint name ("Greeter.Hello"); added to
+  // (and overriding) what the generated code sets, such as "stream" = "true".
+  std::map<std::string, std::map<std::string, std::string>> endpoint_metadata;
+};
+
+// Applies opts to a built handler: sets `internal`, merges endpoint metadata.
+inline void ApplyHandlerOptions(Handler& handler, const HandlerOptions& opts) {
+  handler.internal = opts.internal;
+  for (Endpoint& e : handler.endpoints) {
+    if (auto it = opts.endpoint_metadata.find(e.name); it != opts.endpoint_metadata.end()) {
+      for (const auto& [key, value] : it->second) e.metadata[key] = value;
+    }
+  }
+}
+
 // --- typed helpers -------------------------------------------------------------------------
 
 template <class Req, class Rsp>
