@@ -5,6 +5,8 @@
 //   auto rsp = micro::Call<greeter::Response>(*client, ctx, "greeter", "Greeter.Hello", req);
 //   auto rsp2 = co_await micro::AsyncCall<greeter::Response>(*client, ctx, "greeter",
 //                                                           "Greeter.Hello", req);
+//   (g++ 12: never write a braced CallOptions temporary inside a co_await expression; it is
+//   destroyed twice. Use a named variable.)
 //
 // A call: resolve nodes (selector, or CallOptions::address / MICRO_PROXY), pick one, send the
 // request over a pooled connection with the request's codec, wait for the answer. Retries
@@ -159,9 +161,12 @@ Result<Rsp> Call(Client& client, Context& ctx, std::string service, std::string 
   return rsp;
 }
 
+// (No defaulted CallOptions here: g++ 12 destroys an aggregate temporary created inside a
+// co_await expression twice, so `co_await AsyncCall(...)` must not build one. With options,
+// pass a named CallOptions variable.)
 template <class Rsp, class Req>
 asio::awaitable<Result<Rsp>> AsyncCall(Client& client, Context ctx, std::string service,
-                                       std::string endpoint, Req req, CallOptions opts = {}) {
+                                       std::string endpoint, Req req, CallOptions opts) {
   Rsp rsp;
   ClientRequest r{std::move(service), std::move(endpoint), opts.content_type, &req};
   Status s = co_await client.AsyncCall(ctx, r, &rsp, opts);
@@ -169,10 +174,19 @@ asio::awaitable<Result<Rsp>> AsyncCall(Client& client, Context ctx, std::string 
   co_return rsp;
 }
 
+template <class Rsp, class Req>
+asio::awaitable<Result<Rsp>> AsyncCall(Client& client, Context ctx, std::string service,
+                                       std::string endpoint, Req req) {
+  CallOptions opts;
+  co_return co_await AsyncCall<Rsp>(client, std::move(ctx), std::move(service),
+                                    std::move(endpoint), std::move(req), opts);
+}
+
 // Callback form: done runs on an I/O thread with the result.
 template <class Rsp, class Req>
 void CallWithCallback(Client& client, Context ctx, std::string service, std::string endpoint,
                       Req req, std::function<void(Result<Rsp>)> done, CallOptions opts = {});
+
 
 template <class Req, class Rsp>
 Result<TypedClientStream<Req, Rsp>> OpenStream(Client& client, Context& ctx, std::string service,

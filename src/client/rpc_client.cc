@@ -267,8 +267,12 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     auto entry = pool_.GetEntry(node.address);
     if (!entry.sock) {
       const Duration dial = opts.dial_timeout.value_or(options_.dial_timeout);
-      auto sock = co_await options_.transport->Dial(
-          node.address, {.timeout = dial, .executor = asio::make_strand(options_.executor)});
+      // Named, not a braced temporary: g++ 12 destroys aggregate temporaries inside a
+      // co_await expression twice.
+      DialOptions dial_options;
+      dial_options.timeout = dial;
+      dial_options.executor = asio::make_strand(options_.executor);
+      auto sock = co_await options_.transport->Dial(node.address, dial_options);
       if (!sock) co_return ClientError(500, "connection error: " + sock.error().detail);
       entry = {*sock, Clock::now()};
     }
