@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The example programs end to end, as a user runs them:
+#   1. greeter and sum with --registry=memory and a fixed address, clients through MICRO_PROXY;
+#   2. greeter on the defaults (mDNS + HTTP) inside a private network namespace.
+#   examples_test.sh BUILD_DIR
+set -euo pipefail
+bin=$1/examples
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()'; }
+retry() { for _ in $(seq 30); do "$@" && return 0; sleep 0.1; done; "$@"; }
+
+port=$(freeport)
+"$bin/greeter/greeter_server" --registry=memory --server_address=127.0.0.1:$port &
+pids+=($!)
+out=$(MICRO_PROXY=127.0.0.1:$port retry "$bin/greeter/greeter_client" --registry=memory Ada 2>&1)
+echo "$out"
+grep -qx "Hello Ada" <<<"$out"
+grep -qx "stream: Hello Linus" <<<"$out"
+
+port=$(freeport)
+"$bin/sum/sum_server" --registry memory --server_address 127.0.0.1:$port &
+pids+=($!)
+out=$(MICRO_PROXY=127.0.0.1:$port retry "$bin/sum/sum_client" --registry=memory 40 2 2>&1)
+echo "$out"
+grep -qx "40 + 2 = 42" <<<"$out"
+
+# Unknown plugin names fail clearly.
+if out=$("$bin/greeter/greeter_server" --registry=nope 2>&1); then exit 1; fi
+grep -q 'unknown registry \\"nope\\"' <<<"$out" || grep -q 'unknown registry "nope"' <<<"$out"
+
+# Defaults (mDNS, HTTP transport) in a namespace of our own: no multicast reaches eth0.
+unshare -n sh -c '
+  set -e
+  ip link set lo up
+  ip link set lo multicast on
+  ip route add 224.0.0.0/4 dev lo src 127.0.0.1
+  "$0/greeter/greeter_server" --server_address=127.0.0.1:0 & server=$!
+  trap "kill $server; wait $server" EXIT
+  for i in $(seq 30); do
+    if out=$("$0/greeter/greeter_client" Grace 2>&1); then echo "$out"; exit 0; fi
+    sleep 0.1
+  done
+  echo "$out"; exit 1' "$bin" | tee /dev/stderr | grep -qx "Hello Grace"
+echo "examples: all passed"
