@@ -16,8 +16,9 @@ class Greeter final : public greeter::GreeterHandler {
     return {};
   }
 
-  micro::Status Stream(micro::Context&,
-                       micro::TypedServerStream<greeter::Request, greeter::Response>& stream) override {
+  micro::Status Stream(
+      micro::Context&,
+      micro::TypedServerStream<greeter::Request, greeter::Response>& stream) override {
     greeter::Request req;
     while (stream.Recv(req)) {
       greeter::Response rsp;

@@ -7,6 +7,7 @@
 #include <future>
 
 #include "micro/runtime.h"
+#include "micro/transport.h"
 #include "rpc/rpc_test_util.h"
 
 namespace micro {
@@ -250,7 +251,97 @@ TEST_P(RpcTest, ShutdownDrainsCallsInFlight) {
   }
 }
 
+TEST_P(RpcTest, CallWrappersRunOutermostFirstAroundEachAttempt) {
+  std::vector<std::string> order;
+  auto tag = [&](std::string name) -> CallWrapper {
+    return [&, name](CallFunc next) -> CallFunc {
+      return [&, name, next](Context& ctx, const registry::Node& node, const ClientRequest& req,
+                             codec::ReadBody rsp) -> asio::awaitable<Status> {
+        order.push_back(name + ">" + req.endpoint);
+        co_return co_await next(ctx, node, req, rsp);
+      };
+    };
+  };
+  auto p =
+      RpcPair::Make(GetParam(), {}, {.call_wrappers = {tag("client-outer"), tag("client-inner")}});
+  ASSERT_TRUE(p.server->Handle(GreeterHandler()).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  Context ctx;
+  CallOptions opts;
+  opts.call_wrappers = {tag("call")};
+  ASSERT_TRUE(
+      Call<greeter::Response>(*p.client, ctx, "greeter", "Greeter.Hello", Named("w"), opts).ok());
+  EXPECT_EQ(order, (std::vector<std::string>{"client-outer>Greeter.Hello",
+                                             "client-inner>Greeter.Hello", "call>Greeter.Hello"}));
+}
+
+TEST_P(RpcTest, ReRegistersWithinTheTtl) {
+  auto p = RpcPair::Make(GetParam(), {.register_ttl = 1s, .register_interval = 200ms});
+  ASSERT_TRUE(p.server->Handle(GreeterHandler()).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  std::this_thread::sleep_for(1500ms);  // past the TTL: only re-registration keeps it there
+  EXPECT_TRUE(p.registry->GetService("greeter").ok());
+  ASSERT_TRUE(p.server->Stop().ok());
+}
+
+TEST_P(RpcTest, SyncHandlersRunOffTheIoThreadsCoroutineHandlersOnThem) {
+  Runtime runtime(2);
+  auto p = RpcPair::Make(GetParam());
+  p.transport = *Transports().Create(GetParam(), {.executor = runtime.executor()});
+  p.server = *NewServer({.name = "greeter",
+                         .address = "127.0.0.1:0",
+                         .transport = p.transport,
+                         .registry = p.registry});
+  p.client = *NewClient({.transport = p.transport, .selector = p.selector});
+  std::atomic<int> sync_on_io{-1}, async_on_io{-1};
+  Handler h{.name = "Threads"};
+  h.endpoints.push_back(UnaryEndpoint<greeter::Request, greeter::Response>(
+      "Threads.Sync", [&](Context&, const greeter::Request&, greeter::Response&) {
+        sync_on_io = Runtime::InIoThread();
+        return Status{};
+      }));
+  h.endpoints.push_back(AsyncUnaryEndpoint<greeter::Request, greeter::Response>(
+      "Threads.Async",
+      [&](Context&, const greeter::Request&, greeter::Response&) -> asio::awaitable<Status> {
+        async_on_io = Runtime::InIoThread();
+        co_return Status{};
+      }));
+  ASSERT_TRUE(p.server->Handle(std::move(h)).ok());
+  ASSERT_TRUE(p.server->Start().ok());
+  Context ctx;
+  ASSERT_TRUE(Call<greeter::Response>(*p.client, ctx, "greeter", "Threads.Sync", Named("t")).ok());
+  ASSERT_TRUE(Call<greeter::Response>(*p.client, ctx, "greeter", "Threads.Async", Named("t")).ok());
+  EXPECT_EQ(sync_on_io.load(), 0);
+  EXPECT_EQ(async_on_io.load(), 1);
+  ASSERT_TRUE(p.server->Stop().ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, RpcTest, ::testing::Values("memory", "http"));
+
+TEST(ClientDefaultsTest, AsGoMicro) {
+  ClientOptions o;
+  EXPECT_EQ(o.content_type, "application/json");
+  EXPECT_EQ(o.retries, 5);
+  EXPECT_EQ(o.request_timeout, 30s);
+  EXPECT_EQ(o.connection_timeout, 5s);
+  EXPECT_EQ(o.dial_timeout, 5s);
+  EXPECT_EQ(o.pool_size, 100u);
+  EXPECT_EQ(o.pool_ttl, 1min);
+  // attempt^e x 100 ms
+  EXPECT_EQ(DefaultBackoff(0), Duration::zero());
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(DefaultBackoff(1)).count(), 100);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(DefaultBackoff(2)).count(), 658);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(DefaultBackoff(3)).count(), 1981);
+  EXPECT_EQ(DefaultBackoff(14), 2min);
+  EXPECT_TRUE(DefaultRetry(errors::Timeout("x", "late"), 0));
+  EXPECT_TRUE(
+      DefaultRetry(errors::InternalServerError("go.micro.client", "connection error: refused"), 0));
+  EXPECT_FALSE(DefaultRetry(errors::InternalServerError("greeter", "boom"), 0));
+  ServerOptions s;
+  EXPECT_EQ(s.register_ttl, 90s);
+  EXPECT_EQ(s.register_interval, 30s);
+  EXPECT_EQ(s.version, "latest");
+}
 
 }  // namespace
 }  // namespace micro
