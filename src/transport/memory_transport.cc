@@ -249,7 +249,9 @@ class MemoryTransport final : public Transport {
 
   asio::awaitable<Result<std::shared_ptr<Socket>>> Dial(std::string addr,
                                                         DialOptions opts) override {
-    auto ex = opts.executor ? opts.executor : co_await asio::this_coro::executor;
+    // (Not a ?: around co_await: g++ 12 destroys the temporary executor twice.)
+    asio::any_io_executor ex = opts.executor;
+    if (!ex) ex = co_await asio::this_coro::executor;
     std::shared_ptr<MemoryListener> listener;
     {
       auto& t = ListenerTable::Get();

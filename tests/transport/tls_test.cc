@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "micro/transport.h"
 #include "transport/test_util.h"
 
@@ -150,6 +152,48 @@ TEST(TlsTest, PlainTextClientCannotTalkToTlsServer) {
   TlsOptions client;
   client.insecure_skip_verify = true;
   EXPECT_TRUE(RoundTrip(server.listener->Addr(), client).ok());
+}
+
+TEST(TlsTest, HandshakeTimeoutsOnBothSides) {
+  using namespace std::chrono_literals;
+  // Client: a peer that accepts TCP and never speaks TLS.
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const uint16_t port = acceptor.local_endpoint().port();
+  std::thread peer_thread([&] {
+    asio::ip::tcp::socket s(io);
+    acceptor.accept(s);
+    testing::RawPeer peer(std::move(s));
+    (void)peer.WaitClosed(3s);
+  });
+  TransportOptions o;
+  o.secure = true;
+  o.tls.insecure_skip_verify = true;
+  auto t = NewHttpTransport(o);
+  DialOptions d;
+  d.timeout = 200ms;
+  const auto start = std::chrono::steady_clock::now();
+  auto sock = (*t)->DialSync("127.0.0.1:" + std::to_string(port), d);
+  ASSERT_FALSE(sock.ok());
+  EXPECT_EQ(sock.error().code, 408) << sock.error();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  peer_thread.join();
+
+  // Server: a TCP client that never starts the handshake is dropped after the header timeout.
+  TransportOptions so;
+  so.secure = true;
+  so.header_read_timeout = 300ms;
+  auto st = NewHttpTransport(so);
+  auto l = (*st)->Listen("127.0.0.1:0");
+  ASSERT_TRUE(l.ok());
+  (*l)->Start(testing::EchoHandler);
+  auto raw = testing::RawPeer::Connect(testing::PortOf((*l)->Addr()));
+  ASSERT_TRUE(raw);
+  EXPECT_TRUE(raw->WaitClosed(3s));
+  TlsOptions client;
+  client.insecure_skip_verify = true;
+  EXPECT_TRUE(RoundTrip((*l)->Addr(), client).ok());
+  (*l)->Close();
 }
 
 TEST(TlsTest, BadConfigurationIsAnError) {
