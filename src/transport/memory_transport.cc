@@ -173,10 +173,10 @@ class MemoryListener final : public Listener {
       auto& t = ListenerTable::Get();
       std::lock_guard lock(t.mu);
       auto it = t.by_addr.find(addr_);
-      if (it != t.by_addr.end() && it->second.expired())
+      // Ours (or already dead): free the address.
+      if (it != t.by_addr.end() && (it->second.expired() || it->second.lock().get() == this)) {
         t.by_addr.erase(it);
-      else if (it != t.by_addr.end() && it->second.lock().get() == this)
-        t.by_addr.erase(it);
+      }
     }
     pending_->Close();
   }
