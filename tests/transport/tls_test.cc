@@ -2,6 +2,10 @@
 #include "transport/tls.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <thread>
 
@@ -62,9 +66,29 @@ Status RoundTrip(const std::string& addr, TlsOptions tls) {
 }
 
 TEST(TlsTest, GeneratedCertificateIsEcdsaP256ForMicro) {
-  auto pair = Cert();
-  EXPECT_NE(pair.cert_pem.find("BEGIN CERTIFICATE"), std::string::npos);
-  EXPECT_NE(pair.key_pem.find("PRIVATE KEY"), std::string::npos);
+  auto pair = Cert({"127.0.0.1", "localhost"});
+  ASSERT_NE(pair.key_pem.find("PRIVATE KEY"), std::string::npos);
+  BIO* bio = BIO_new_mem_buf(pair.cert_pem.data(), static_cast<int>(pair.cert_pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  ASSERT_NE(cert, nullptr);
+  EVP_PKEY* key = X509_get0_pubkey(cert);
+  EXPECT_EQ(EVP_PKEY_get_base_id(key), EVP_PKEY_EC);
+  char group[64] = {};
+  size_t len = 0;
+  EVP_PKEY_get_group_name(key, group, sizeof(group), &len);
+  EXPECT_STREQ(group, "prime256v1");
+  char org[64] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_organizationName, org, sizeof(org));
+  EXPECT_STREQ(org, "Micro");
+  int days = 0;
+  int secs = 0;
+  ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert), X509_get0_notAfter(cert));
+  EXPECT_EQ(days, 365);
+  EXPECT_EQ(X509_check_ip_asc(cert, "127.0.0.1", 0), 1);
+  EXPECT_EQ(X509_check_host(cert, "localhost", 0, 0, nullptr), 1);
+  EXPECT_NE(X509_check_ca(cert), 0);
+  X509_free(cert);
 }
 
 TEST(TlsTest, RoundTripWithGeneratedCertificate) {
