@@ -17,6 +17,10 @@ if(NOT TARGET micro::asio)
   add_library(micro::asio INTERFACE IMPORTED)
   set_target_properties(micro::asio PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${MICRO_ASIO_INCLUDE_DIR}"
-    INTERFACE_COMPILE_DEFINITIONS "ASIO_STANDALONE;ASIO_NO_DEPRECATED;ASIO_HAS_CO_AWAIT=1;ASIO_HAS_STD_COROUTINE=1"
+    # ASIO_DISABLE_STD_ALIGNED_ALLOC: asio 1.22 decides between aligned_alloc/free and
+    # operator new/delete from a libstdc++ macro that is only defined once some standard header
+    # was included, so translation units that include asio first and those that do not
+    # disagree (an ODR violation ASan reports as alloc-dealloc-mismatch). Pin one choice.
+    INTERFACE_COMPILE_DEFINITIONS "ASIO_STANDALONE;ASIO_NO_DEPRECATED;ASIO_HAS_CO_AWAIT=1;ASIO_HAS_STD_COROUTINE=1;ASIO_DISABLE_STD_ALIGNED_ALLOC"
     INTERFACE_LINK_LIBRARIES Threads::Threads)
 endif()

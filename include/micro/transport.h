@@ -100,6 +100,7 @@ struct TransportOptions {
   Duration dial_timeout = std::chrono::seconds(5);  // connect + TLS handshake
   // Server: time allowed to receive a request's header block, counted from the connection's
   // start for the first request and from its first byte for later ones (go-micro's 5 s).
+  // Zero: none.
   Duration header_read_timeout = std::chrono::seconds(5);
   // Server: a kept-alive connection with no request in progress is closed after this long;
   // also the longest a body read or a response write may go without progress. Zero: none.

@@ -114,9 +114,10 @@ class HttpSocket final : public Socket, public std::enable_shared_from_this<Http
     if (!rbuf_) rbuf_ = std::make_unique<char[]>(kReadBufferSize);
     parser_.Start(&msg);
     const auto& o = shared_->options;
+    const bool header_timeout = o.header_read_timeout > Duration::zero();
     bool header_deadline = false;
     if (server_) {
-      if (first_request_) {
+      if (first_request_ && header_timeout) {
         ArmRead(start_ + o.header_read_timeout, "header read");
         header_deadline = true;
       } else if (o.idle_timeout > Duration::zero()) {
@@ -139,7 +140,8 @@ class HttpSocket final : public Socket, public std::enable_shared_from_this<Http
       }
       rpos_ = rend_ = 0;
       if (server_) {
-        if (parser_.started() && !parser_.headers_complete() && !header_deadline) {
+        if (parser_.started() && !parser_.headers_complete() && !header_deadline &&
+            header_timeout) {
           ArmRead(Clock::now() + o.header_read_timeout, "header read");
           header_deadline = true;
         } else if (parser_.headers_complete()) {
@@ -299,7 +301,9 @@ asio::awaitable<void> ServeConnection(std::shared_ptr<HttpShared> shared,
     auto s =
         Attach(std::make_shared<HttpSocket<SslStream>>(shared, tls, true, std::move(sock), *tls));
     s->CacheAddresses();
-    s->ArmRead(Clock::now() + shared->options.header_read_timeout, "TLS handshake");
+    const Duration hrt = shared->options.header_read_timeout;
+    s->ArmRead(Clock::now() + (hrt > Duration::zero() ? hrt : std::chrono::seconds(10)),
+               "TLS handshake");
     auto [ec] = co_await s->stream().async_handshake(asio::ssl::stream_base::server, kNoThrow);
     s->DisarmRead();
     if (ec) {
@@ -436,7 +440,9 @@ class HttpTransport final : public Transport {
 
   asio::awaitable<Result<std::shared_ptr<Socket>>> Dial(std::string addr,
                                                         DialOptions opts) override {
-    auto ex = opts.executor ? opts.executor : co_await asio::this_coro::executor;
+    // (Not a ?: around co_await: g++ 12 destroys the temporary executor twice.)
+    asio::any_io_executor ex = opts.executor;
+    if (!ex) ex = co_await asio::this_coro::executor;
     auto hp = ParseHostPort(addr);
     if (!hp) co_return std::move(hp).error();
     if (hp->min_port != hp->max_port) {

@@ -173,10 +173,10 @@ class MemoryListener final : public Listener {
       auto& t = ListenerTable::Get();
       std::lock_guard lock(t.mu);
       auto it = t.by_addr.find(addr_);
-      if (it != t.by_addr.end() && it->second.expired())
+      // Ours (or already dead): free the address.
+      if (it != t.by_addr.end() && (it->second.expired() || it->second.lock().get() == this)) {
         t.by_addr.erase(it);
-      else if (it != t.by_addr.end() && it->second.lock().get() == this)
-        t.by_addr.erase(it);
+      }
     }
     pending_->Close();
   }
@@ -249,7 +249,9 @@ class MemoryTransport final : public Transport {
 
   asio::awaitable<Result<std::shared_ptr<Socket>>> Dial(std::string addr,
                                                         DialOptions opts) override {
-    auto ex = opts.executor ? opts.executor : co_await asio::this_coro::executor;
+    // (Not a ?: around co_await: g++ 12 destroys the temporary executor twice.)
+    asio::any_io_executor ex = opts.executor;
+    if (!ex) ex = co_await asio::this_coro::executor;
     std::shared_ptr<MemoryListener> listener;
     {
       auto& t = ListenerTable::Get();

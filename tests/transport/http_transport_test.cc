@@ -7,6 +7,7 @@
 #include <asio/detached.hpp>
 #include <asio/use_future.hpp>
 #include <atomic>
+#include <cstdio>
 #include <future>
 #include <thread>
 
@@ -276,6 +277,40 @@ TEST_F(HttpTransportTest, SharedMultiThreadedExecutor) {
   guard.reset();
   io.stop();
   for (auto& t : threads) t.join();
+}
+
+// Not a benchmark (bench/ will be): a smoke test that many small calls on one connection are
+// quick, printing the rate for a rough idea.
+TEST_F(HttpTransportTest, ManySmallCallsOnOneConnection) {
+  Serve({}, testing::EchoHandler);
+  asio::io_context io;
+  constexpr int kCalls = 20000;
+  int ok = 0;
+  const auto start = std::chrono::steady_clock::now();
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto s = co_await transport_->Dial(listener_->Addr());
+        if (!s.ok()) co_return;
+        Message out{{{"Content-Type", "application/json"},
+                     {"Micro-Id", "0"},
+                     {"Micro-Service", "greeter"},
+                     {"Micro-Method", "Greeter.Hello"}},
+                    "{\"name\":\"John\"}\n"};
+        Message in;
+        for (int i = 0; i < kCalls; ++i) {
+          if (!(co_await (*s)->Send(out)).ok()) break;
+          if (!(co_await (*s)->Recv(in)).ok()) break;
+          if (in.body == out.body) ++ok;
+        }
+      },
+      asio::detached);
+  io.run();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(ok, kCalls);
+  std::printf("[   INFO   ] %d sequential round trips in %.3f s: %.0f/s\n", kCalls, secs,
+              kCalls / secs);
 }
 
 TEST_F(HttpTransportTest, OversizedHeaderGets431AndServerKeepsServing) {

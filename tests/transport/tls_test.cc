@@ -2,6 +2,12 @@
 #include "transport/tls.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <thread>
 
 #include "micro/transport.h"
 #include "transport/test_util.h"
@@ -60,9 +66,29 @@ Status RoundTrip(const std::string& addr, TlsOptions tls) {
 }
 
 TEST(TlsTest, GeneratedCertificateIsEcdsaP256ForMicro) {
-  auto pair = Cert();
-  EXPECT_NE(pair.cert_pem.find("BEGIN CERTIFICATE"), std::string::npos);
-  EXPECT_NE(pair.key_pem.find("PRIVATE KEY"), std::string::npos);
+  auto pair = Cert({"127.0.0.1", "localhost"});
+  ASSERT_NE(pair.key_pem.find("PRIVATE KEY"), std::string::npos);
+  BIO* bio = BIO_new_mem_buf(pair.cert_pem.data(), static_cast<int>(pair.cert_pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  ASSERT_NE(cert, nullptr);
+  EVP_PKEY* key = X509_get0_pubkey(cert);
+  EXPECT_EQ(EVP_PKEY_get_base_id(key), EVP_PKEY_EC);
+  char group[64] = {};
+  size_t len = 0;
+  EVP_PKEY_get_group_name(key, group, sizeof(group), &len);
+  EXPECT_STREQ(group, "prime256v1");
+  char org[64] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_organizationName, org, sizeof(org));
+  EXPECT_STREQ(org, "Micro");
+  int days = 0;
+  int secs = 0;
+  ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert), X509_get0_notAfter(cert));
+  EXPECT_EQ(days, 365);
+  EXPECT_EQ(X509_check_ip_asc(cert, "127.0.0.1", 0), 1);
+  EXPECT_EQ(X509_check_host(cert, "localhost", 0, 0, nullptr), 1);
+  EXPECT_NE(X509_check_ca(cert), 0);
+  X509_free(cert);
 }
 
 TEST(TlsTest, RoundTripWithGeneratedCertificate) {
@@ -150,6 +176,48 @@ TEST(TlsTest, PlainTextClientCannotTalkToTlsServer) {
   TlsOptions client;
   client.insecure_skip_verify = true;
   EXPECT_TRUE(RoundTrip(server.listener->Addr(), client).ok());
+}
+
+TEST(TlsTest, HandshakeTimeoutsOnBothSides) {
+  using namespace std::chrono_literals;
+  // Client: a peer that accepts TCP and never speaks TLS.
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const uint16_t port = acceptor.local_endpoint().port();
+  std::thread peer_thread([&] {
+    asio::ip::tcp::socket s(io);
+    acceptor.accept(s);
+    testing::RawPeer peer(std::move(s));
+    (void)peer.WaitClosed(3s);
+  });
+  TransportOptions o;
+  o.secure = true;
+  o.tls.insecure_skip_verify = true;
+  auto t = NewHttpTransport(o);
+  DialOptions d;
+  d.timeout = 200ms;
+  const auto start = std::chrono::steady_clock::now();
+  auto sock = (*t)->DialSync("127.0.0.1:" + std::to_string(port), d);
+  ASSERT_FALSE(sock.ok());
+  EXPECT_EQ(sock.error().code, 408) << sock.error();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  peer_thread.join();
+
+  // Server: a TCP client that never starts the handshake is dropped after the header timeout.
+  TransportOptions so;
+  so.secure = true;
+  so.header_read_timeout = 300ms;
+  auto st = NewHttpTransport(so);
+  auto l = (*st)->Listen("127.0.0.1:0");
+  ASSERT_TRUE(l.ok());
+  (*l)->Start(testing::EchoHandler);
+  auto raw = testing::RawPeer::Connect(testing::PortOf((*l)->Addr()));
+  ASSERT_TRUE(raw);
+  EXPECT_TRUE(raw->WaitClosed(3s));
+  TlsOptions client;
+  client.insecure_skip_verify = true;
+  EXPECT_TRUE(RoundTrip((*l)->Addr(), client).ok());
+  (*l)->Close();
 }
 
 TEST(TlsTest, BadConfigurationIsAnError) {
