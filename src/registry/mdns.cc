@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <atomic>
 #include <future>
@@ -86,10 +87,22 @@ class MdnsRegistry : public Registry {
     } catch (...) {
       return errors::BadRequest("go.micro.mdns", "mdns.port is not a port number");
     }
-    for (const std::string& spec : options_.addrs) {
-      auto a = ResolveInterface(spec);
-      if (!a) return std::move(a).error();
-      interfaces_.push_back(*a);
+    // Each entry may itself be a comma-separated list, as a --registry_address value is.
+    for (const std::string& entry : options_.addrs) {
+      std::string_view rest = entry;
+      while (!rest.empty()) {
+        const size_t comma = rest.find(',');
+        std::string_view spec = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        while (!spec.empty() && spec.front() == ' ') spec.remove_prefix(1);
+        while (!spec.empty() && spec.back() == ' ') spec.remove_suffix(1);
+        if (spec.empty()) continue;
+        auto a = ResolveInterface(spec);
+        if (!a) return std::move(a).error();
+        if (std::find(interfaces_.begin(), interfaces_.end(), *a) == interfaces_.end()) {
+          interfaces_.push_back(*a);
+        }
+      }
     }
     std::error_code ec;
     listen_.open(udp::v4(), ec);

@@ -220,7 +220,7 @@ TEST_F(MdnsNetTest, MalformedPacketsAreDroppedAndCounted) {
 }
 
 TEST_F(MdnsNetTest, SelectedThroughTheTableWithRegistryAddress) {
-  auto r = Registries().Create("mdns", {.addrs = {"lo"}});
+  auto r = Registries().Create("mdns", {.addrs = {"lo, 127.0.0.1"}});
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ((*r)->String(), "mdns");
   EXPECT_TRUE(mdns::GetStats(**r).has_value());

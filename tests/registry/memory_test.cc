@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <micro/registry.h>
 
+#include <thread>
+
 namespace micro {
 namespace {
 
@@ -54,6 +56,20 @@ TEST(MemoryRegistryTest, ZeroTtlNeverExpires) {
   ASSERT_TRUE(reg->Register(Svc("a")).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
   EXPECT_TRUE(reg->GetService("svc").ok());
+}
+
+TEST(MemoryRegistryTest, NextWithAnEndlessTimeoutWakesOnStop) {
+  auto reg = NewMemoryRegistry();
+  auto w = reg->Watch();
+  ASSERT_TRUE(w.ok());
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    (*w)->Stop();
+  });
+  auto ev = (*w)->Next(Duration::max());
+  stopper.join();
+  ASSERT_FALSE(ev.ok());
+  EXPECT_TRUE(registry::IsWatcherStopped(ev.error())) << ev.error();
 }
 
 TEST(MemoryRegistryTest, RejectsNamelessService) {
