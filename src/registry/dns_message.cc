@@ -251,6 +251,11 @@ Result<std::string> Encode(const Message& m) {
   return out;
 }
 
+bool ValidName(std::string_view name) {
+  std::string scratch;
+  return PutName(scratch, name);
+}
+
 bool NameEquals(std::string_view a, std::string_view b) {
   if (!a.empty() && a.back() == '.') a.remove_suffix(1);
   if (!b.empty() && b.back() == '.') b.remove_suffix(1);

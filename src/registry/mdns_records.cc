@@ -131,12 +131,16 @@ Result<NodeZone> MakeNodeZone(const registry::Service& service, const registry::
     return errors::BadRequest("go.micro.mdns", "node address {:?} is not an IP address",
                               node.address);
   }
-  if (node.id.empty() || node.id.size() > 63 || node.id.find('.') != std::string::npos) {
-    return errors::BadRequest("go.micro.mdns", "node id {:?} is not a valid DNS label", node.id);
-  }
   NodeZone z;
   z.service = service.name;
   z.instance = fmt::format("{}.{}", node.id, ServiceName(service.name, domain));
+  // Dots are fine (go-micro's "go.micro.srv.x-<uuid>" ids span labels, as in go-micro); empty
+  // or over-long labels are not.
+  if (node.id.empty() || !dns::ValidName(z.instance)) {
+    return errors::BadRequest("go.micro.mdns",
+                              "node id {:?} of {:?} does not make a valid DNS name", node.id,
+                              service.name);
+  }
   z.host = fmt::format("{}.", hostname);
   z.port = static_cast<uint16_t>(port);
   if (ip.is_v4())
