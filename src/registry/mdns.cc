@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <asio.hpp>
 #include <atomic>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <mutex>
@@ -87,8 +88,15 @@ class MdnsRegistry : public Registry {
     } catch (...) {
       return errors::BadRequest("go.micro.mdns", "mdns.port is not a port number");
     }
+    // No addresses given: MICRO_REGISTRY_ADDRESS, as go-micro's command line would fill them.
+    std::vector<std::string> addrs = options_.addrs;
+    if (addrs.empty()) {
+      if (const char* env = std::getenv("MICRO_REGISTRY_ADDRESS"); env && *env) {
+        addrs.emplace_back(env);
+      }
+    }
     // Each entry may itself be a comma-separated list, as a --registry_address value is.
-    for (const std::string& entry : options_.addrs) {
+    for (const std::string& entry : addrs) {
       std::string_view rest = entry;
       while (!rest.empty()) {
         const size_t comma = rest.find(',');
