@@ -7,5 +7,7 @@
 #include <micro/logger.h>
 #include <micro/metadata.h>
 #include <micro/plugin.h>
+#include <micro/registry.h>
+#include <micro/selector.h>
 #include <micro/status.h>
 #include <micro/version.h>
