@@ -64,7 +64,7 @@ Result<asio::ip::address_v4> ResolveInterface(std::string_view spec) {
     if (found) return *found;
   }
   return errors::InternalServerError("go.micro.mdns",
-                                     "mdns: {:?} is neither an IPv4 address nor an interface "
+                                     "mdns: \"{}\" is neither an IPv4 address nor an interface "
                                      "with an IPv4 address",
                                      spec);
 }
