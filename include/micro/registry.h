@@ -111,8 +111,9 @@ bool IsWatcherStopped(const Error& e);
 
 struct RegistryOptions {
   // Where the registry lives. memory: ignored. mdns: interfaces to pin discovery to, each an
-  // IPv4 address ("127.0.0.1") or an interface name ("lo"); empty = the kernel's default
-  // multicast route. (From --registry_address / MICRO_REGISTRY_ADDRESS.)
+  // IPv4 address ("127.0.0.1") or an interface name ("lo"), or a comma-separated list of them;
+  // empty = MICRO_REGISTRY_ADDRESS if set, else the kernel's default multicast route.
+  // (The service fills addrs from --registry_address / MICRO_REGISTRY_ADDRESS.)
   std::vector<std::string> addrs{};
   // Lookup timeout. mdns: how long GetService/ListServices collect answers (go-micro: 100 ms).
   Duration timeout = std::chrono::milliseconds(100);

@@ -17,8 +17,9 @@
 // Errors: the service is unknown -> 404 "service <name>: not found" (id "go.micro.selector");
 // nothing left after the filters -> 500 "service <name>: none available".
 // Threading: every method and every Next may be called from any thread; node lists are
-// immutable snapshots shared between Next functions, and marks are read through an atomic
-// snapshot pointer (Next takes no lock).
+// immutable snapshots shared between Next functions. Next takes no lock while no node of any
+// service is marked; otherwise it copies the (immutable, copy-on-write) mark table's pointer
+// under a mutex held for that copy only.
 #pragma once
 
 #include <micro/plugin.h>

@@ -237,18 +237,23 @@ Result<std::string> Encode(const Message& m) {
   PutU16(out, static_cast<uint16_t>(m.additionals.size()));
   for (const Question& q : m.questions) {
     if (!PutName(out, q.name))
-      return errors::BadRequest("go.micro.mdns", "bad DNS name {:?}", q.name);
+      return errors::BadRequest("go.micro.mdns", "bad DNS name \"{}\"", q.name);
     PutU16(out, q.type);
     PutU16(out, static_cast<uint16_t>(q.klass | (q.unicast_response ? 0x8000 : 0)));
   }
   for (const auto* section : {&m.answers, &m.authorities, &m.additionals}) {
     for (const Record& rec : *section) {
       if (!PutRecord(out, rec)) {
-        return errors::BadRequest("go.micro.mdns", "cannot encode DNS record {:?}", rec.name);
+        return errors::BadRequest("go.micro.mdns", "cannot encode DNS record \"{}\"", rec.name);
       }
     }
   }
   return out;
+}
+
+bool ValidName(std::string_view name) {
+  std::string scratch;
+  return PutName(scratch, name);
 }
 
 bool NameEquals(std::string_view a, std::string_view b) {

@@ -73,6 +73,9 @@ inline Result<Message> Decode(std::string_view packet) {
 // bytes, or a record's rdata exceeds 65535 bytes.
 Result<std::string> Encode(const Message& message);
 
+// Whether `name` can be encoded: non-empty labels of at most 63 bytes, at most 255 in all.
+bool ValidName(std::string_view name);
+
 // Case-insensitive comparison of DNS names (ASCII), ignoring one trailing dot on either side.
 bool NameEquals(std::string_view a, std::string_view b);
 

@@ -7,8 +7,10 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <atomic>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <mutex>
@@ -62,7 +64,7 @@ Result<asio::ip::address_v4> ResolveInterface(std::string_view spec) {
     if (found) return *found;
   }
   return errors::InternalServerError("go.micro.mdns",
-                                     "mdns: {:?} is neither an IPv4 address nor an interface "
+                                     "mdns: \"{}\" is neither an IPv4 address nor an interface "
                                      "with an IPv4 address",
                                      spec);
 }
@@ -86,10 +88,29 @@ class MdnsRegistry : public Registry {
     } catch (...) {
       return errors::BadRequest("go.micro.mdns", "mdns.port is not a port number");
     }
-    for (const std::string& spec : options_.addrs) {
-      auto a = ResolveInterface(spec);
-      if (!a) return std::move(a).error();
-      interfaces_.push_back(*a);
+    // No addresses given: MICRO_REGISTRY_ADDRESS, as go-micro's command line would fill them.
+    std::vector<std::string> addrs = options_.addrs;
+    if (addrs.empty()) {
+      if (const char* env = std::getenv("MICRO_REGISTRY_ADDRESS"); env && *env) {
+        addrs.emplace_back(env);
+      }
+    }
+    // Each entry may itself be a comma-separated list, as a --registry_address value is.
+    for (const std::string& entry : addrs) {
+      std::string_view rest = entry;
+      while (!rest.empty()) {
+        const size_t comma = rest.find(',');
+        std::string_view spec = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        while (!spec.empty() && spec.front() == ' ') spec.remove_prefix(1);
+        while (!spec.empty() && spec.back() == ' ') spec.remove_suffix(1);
+        if (spec.empty()) continue;
+        auto a = ResolveInterface(spec);
+        if (!a) return std::move(a).error();
+        if (std::find(interfaces_.begin(), interfaces_.end(), *a) == interfaces_.end()) {
+          interfaces_.push_back(*a);
+        }
+      }
     }
     std::error_code ec;
     listen_.open(udp::v4(), ec);

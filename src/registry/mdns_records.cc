@@ -113,7 +113,8 @@ Result<NodeZone> MakeNodeZone(const registry::Service& service, const registry::
                               std::string_view domain, std::string_view hostname) {
   const auto colon = node.address.rfind(':');
   if (colon == std::string::npos) {
-    return errors::BadRequest("go.micro.mdns", "node address {:?} is not host:port", node.address);
+    return errors::BadRequest("go.micro.mdns", "node address \"{}\" is not host:port",
+                              node.address);
   }
   std::string host = node.address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -123,20 +124,25 @@ Result<NodeZone> MakeNodeZone(const registry::Service& service, const registry::
   unsigned port = 0;
   auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || p != port_text.data() + port_text.size() || port == 0 || port > 65535) {
-    return errors::BadRequest("go.micro.mdns", "node address {:?} has no valid port", node.address);
+    return errors::BadRequest("go.micro.mdns", "node address \"{}\" has no valid port",
+                              node.address);
   }
   std::error_code aec;
   const auto ip = asio::ip::make_address(host, aec);
   if (aec) {
-    return errors::BadRequest("go.micro.mdns", "node address {:?} is not an IP address",
+    return errors::BadRequest("go.micro.mdns", "node address \"{}\" is not an IP address",
                               node.address);
-  }
-  if (node.id.empty() || node.id.size() > 63 || node.id.find('.') != std::string::npos) {
-    return errors::BadRequest("go.micro.mdns", "node id {:?} is not a valid DNS label", node.id);
   }
   NodeZone z;
   z.service = service.name;
   z.instance = fmt::format("{}.{}", node.id, ServiceName(service.name, domain));
+  // Dots are fine (go-micro's "go.micro.srv.x-<uuid>" ids span labels, as in go-micro); empty
+  // or over-long labels are not.
+  if (node.id.empty() || !dns::ValidName(z.instance)) {
+    return errors::BadRequest("go.micro.mdns",
+                              "node id \"{}\" of \"{}\" does not make a valid DNS name", node.id,
+                              service.name);
+  }
   z.host = fmt::format("{}.", hostname);
   z.port = static_cast<uint16_t>(port);
   if (ip.is_v4())

@@ -4,6 +4,7 @@
 
 #include <micro/registry.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -32,8 +33,17 @@ class WatchQueue {
   }
 
   Result<Event> Pop(Duration timeout) {
+    // Wait in slices of at most a minute: very long single waits overflow clock arithmetic
+    // (Duration::max()) or misbehave under sanitizers.
+    const TimePoint start = Clock::now();
+    const Duration limit = std::min<Duration>(timeout, std::chrono::hours(24 * 365 * 100));
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return stopped_ || !events_.empty(); });
+    for (;;) {
+      if (stopped_ || !events_.empty()) break;
+      const Duration left = limit - (Clock::now() - start);
+      if (left <= Duration::zero()) break;
+      cv_.wait_for(lock, std::min<Duration>(left, std::chrono::minutes(1)));
+    }
     if (stopped_) return ErrWatcherStopped();
     if (events_.empty()) return errors::Timeout("go.micro.registry", "watch timeout");
     Event e = std::move(events_.front());

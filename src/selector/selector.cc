@@ -52,8 +52,8 @@ class RegistrySelector : public Selector {
   }
 
   void Mark(std::string_view service, const registry::Node& node, const Status& status) override {
-    std::lock_guard lock(write_mu_);
-    auto current = marks_.load();
+    std::lock_guard lock(mu_);
+    auto current = marks_;
     auto sit = current->find(service);
     const bool marked = sit != current->end() && sit->second.count(node.id);
     if (status.ok() && !marked) return;
@@ -69,16 +69,15 @@ class RegistrySelector : public Selector {
       m.failures++;
       m.until = Clock::now() + std::min(backoff, options_.max_mark_backoff);
     }
-    marks_.store(std::move(next));
+    Publish(std::move(next));
   }
 
   void Reset(std::string_view service) override {
-    std::lock_guard lock(write_mu_);
-    auto current = marks_.load();
-    if (current->find(service) == current->end()) return;
-    auto next = std::make_shared<MarkTable>(*current);
+    std::lock_guard lock(mu_);
+    if (marks_->find(service) == marks_->end()) return;
+    auto next = std::make_shared<MarkTable>(*marks_);
     next->erase(std::string(service));
-    marks_.store(std::move(next));
+    Publish(std::move(next));
   }
 
   std::string String() const override { return "registry"; }
@@ -86,7 +85,13 @@ class RegistrySelector : public Selector {
  private:
   Result<registry::Node> Pick(const std::string& service, const Next& inner,
                               const std::vector<registry::Node>& list) const {
-    auto marks = marks_.load();
+    // Fast path, no lock: nothing is marked anywhere (the normal state).
+    if (marked_services_.load(std::memory_order_acquire) == 0) return inner();
+    std::shared_ptr<const MarkTable> marks;
+    {
+      std::lock_guard lock(mu_);
+      marks = marks_;  // an immutable snapshot; the lock only guards the pointer copy
+    }
     auto sit = marks->find(service);
     if (sit == marks->end()) return inner();
     const TimePoint now = Clock::now();
@@ -109,10 +114,17 @@ class RegistrySelector : public Selector {
     return *first;
   }
 
+  // Under mu_.
+  void Publish(std::shared_ptr<const MarkTable> next) {
+    marked_services_.store(next->size(), std::memory_order_release);
+    marks_ = std::move(next);
+  }
+
   SelectorOptions options_;
   std::shared_ptr<Registry> registry_;
-  std::mutex write_mu_;
-  std::atomic<std::shared_ptr<const MarkTable>> marks_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const MarkTable> marks_;  // copy on write, under mu_
+  std::atomic<size_t> marked_services_{0};  // marks_->size(), readable without the lock
 };
 
 }  // namespace

@@ -124,6 +124,18 @@ TEST(DnsMessageTest, EncodeRejectsInvalidNames) {
   EXPECT_FALSE(Encode(t).ok());
 }
 
+// Found by fuzz_dns_message: fmt 9's "{:?}" aborts on invalid UTF-8, so error texts that quote
+// names from the network must not use it.
+TEST(DnsMessageTest, ErrorsQuotingInvalidUtf8NamesDoNotCrash) {
+  Message m;
+  Record r;
+  r.name = std::string("\xff\xfe..", 4);
+  m.answers = {r};
+  auto e = Encode(m);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().code, 400);
+}
+
 TEST(DnsMessageTest, NameEqualsIgnoresCaseAndTrailingDot) {
   EXPECT_TRUE(NameEquals("Greeter.MICRO.", "greeter.micro"));
   EXPECT_FALSE(NameEquals("greeter.micro.", "greeter.local."));

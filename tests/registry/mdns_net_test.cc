@@ -220,11 +220,24 @@ TEST_F(MdnsNetTest, MalformedPacketsAreDroppedAndCounted) {
 }
 
 TEST_F(MdnsNetTest, SelectedThroughTheTableWithRegistryAddress) {
-  auto r = Registries().Create("mdns", {.addrs = {"lo"}});
+  auto r = Registries().Create("mdns", {.addrs = {"lo, 127.0.0.1"}});
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ((*r)->String(), "mdns");
   EXPECT_TRUE(mdns::GetStats(**r).has_value());
   EXPECT_FALSE(mdns::GetStats(*NewMemoryRegistry()).has_value());
+}
+
+TEST_F(MdnsNetTest, InterfaceFromMicroRegistryAddressWhenNoneGiven) {
+  setenv("MICRO_REGISTRY_ADDRESS", "no-such-if0", 1);
+  auto bad = NewMdnsRegistry();
+  setenv("MICRO_REGISTRY_ADDRESS", "lo", 1);
+  auto good = NewMdnsRegistry();
+  auto explicit_wins = MdnsOn({"127.0.0.1"});
+  unsetenv("MICRO_REGISTRY_ADDRESS");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().detail.find("no-such-if0"), std::string::npos);
+  ASSERT_TRUE(good.ok()) << good.error();
+  EXPECT_TRUE(explicit_wins.ok());
 }
 
 TEST_F(MdnsNetTest, TwoRegistriesInOneProcessSeeEachOther) {

@@ -206,8 +206,34 @@ TEST(MdnsRecordsTest, RejectsAddressesThatAreNotIpPort) {
   ASSERT_TRUE(z.ok());
   EXPECT_TRUE(z->ipv6.has_value());
   n.address = "127.0.0.1:80";
-  n.id = "has.dot";
+  n.id = std::string(64, 'x');
   EXPECT_FALSE(MakeNodeZone(s, n, "micro", "vm").ok());
+  n.id = "";
+  EXPECT_FALSE(MakeNodeZone(s, n, "micro", "vm").ok());
+}
+
+// go-micro v1-v3 style names ("go.micro.srv.greeter", ids "<name>-<uuid>") span several labels.
+TEST(MdnsRecordsTest, DottedServiceNamesAndNodeIdsRoundTrip) {
+  registry::Service s;
+  s.name = "go.micro.srv.greeter";
+  s.version = "1";
+  registry::Node n;
+  n.id = "go.micro.srv.greeter-9f6a8c45";
+  n.address = "10.0.0.7:9090";
+  auto zone = MakeNodeZone(s, n, "micro", "vm");
+  ASSERT_TRUE(zone.ok()) << zone.error();
+  EXPECT_EQ(zone->instance, "go.micro.srv.greeter-9f6a8c45.go.micro.srv.greeter.micro.");
+  dns::Message m;
+  m.flags = dns::kFlagResponse;
+  m.answers = ZoneRecords(*zone, "micro", kRecordTtl);
+  auto decoded = dns::Decode(*dns::Encode(m));
+  ASSERT_TRUE(decoded.ok());
+  auto entries = Entries(*decoded);
+  ASSERT_EQ(entries.size(), 1u);
+  auto svc = ToService(entries[0], "go.micro.srv.greeter", "micro");
+  ASSERT_TRUE(svc.has_value());
+  EXPECT_EQ(svc->nodes[0].id, "go.micro.srv.greeter-9f6a8c45");
+  EXPECT_EQ(svc->nodes[0].address, "10.0.0.7:9090");
 }
 
 TEST(MdnsRecordsTest, GoodbyeHasTtlZero) {

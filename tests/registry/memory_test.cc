@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <micro/registry.h>
 
+#include <thread>
+
 namespace micro {
 namespace {
 
@@ -54,6 +56,33 @@ TEST(MemoryRegistryTest, ZeroTtlNeverExpires) {
   ASSERT_TRUE(reg->Register(Svc("a")).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
   EXPECT_TRUE(reg->GetService("svc").ok());
+}
+
+TEST(MemoryRegistryTest, NextWithAnEndlessTimeoutWakesOnStop) {
+  auto reg = NewMemoryRegistry();
+  auto w = reg->Watch();
+  ASSERT_TRUE(w.ok());
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    (*w)->Stop();
+  });
+  auto ev = (*w)->Next(Duration::max());
+  stopper.join();
+  ASSERT_FALSE(ev.ok());
+  EXPECT_TRUE(registry::IsWatcherStopped(ev.error())) << ev.error();
+}
+
+// The example at the top of registry.h, with designated initialisers, builds warning-free.
+TEST(MemoryRegistryTest, HeaderExampleWorks) {
+  auto reg = Registries().Create("memory", {});
+  ASSERT_TRUE(reg.ok());
+  registry::Service svc{.name = "greeter",
+                        .version = "1.0.0",
+                        .nodes = {{.id = "greeter-1", .address = "127.0.0.1:8080"}}};
+  ASSERT_TRUE((*reg)->Register(svc, {.ttl = std::chrono::seconds(90)}).ok());
+  auto found = (*reg)->GetService("greeter");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->front().nodes.front().address, "127.0.0.1:8080");
 }
 
 TEST(MemoryRegistryTest, RejectsNamelessService) {
