@@ -63,7 +63,7 @@ Result<std::shared_ptr<const Codec>> Lookup(std::string_view content_type) {
   std::vector<std::string_view> known;
   for (const auto& [name, codec] : table.codecs) known.push_back(name);
   return errors::BadRequest(std::string(internal::kErrorId),
-                            "unsupported Content-Type: {:?} (known: {})", content_type,
+                            "unsupported Content-Type: \"{}\" (known: {})", content_type,
                             fmt::join(known, ", "));
 }
 

@@ -23,7 +23,7 @@ class GrpcCodec final : public Codec {
         const auto dot = msg.endpoint.find('.');
         if (dot == std::string::npos) {
           return internal::EncodeError(
-              Name(), fmt::format("endpoint {:?} is not Handler.Method", msg.endpoint));
+              Name(), fmt::format("endpoint \"{}\" is not Handler.Method", msg.endpoint));
         }
         h.Set(":method", "POST");
         h.Set(":path", fmt::format("/{}.{}/{}", msg.target, msg.endpoint.substr(0, dot),

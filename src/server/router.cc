@@ -121,7 +121,7 @@ Status Router::Add(Handler handler) {
     const std::string prefix = handler.name + ".";
     if (e.name.rfind(prefix, 0) != 0 || e.name.size() == prefix.size() ||
         e.name.find('.', prefix.size()) != std::string::npos) {
-      return errors::BadRequest(id, "endpoint {:?} is not {}.<Method>", e.name, handler.name);
+      return errors::BadRequest(id, "endpoint \"{}\" is not {}.<Method>", e.name, handler.name);
     }
     if (!e.request || !e.response) {
       return errors::BadRequest(id, "endpoint {} has no message types", e.name);

@@ -30,7 +30,7 @@ Result<int64_t> ParseInt(std::string_view flag, std::string_view v) {
   int64_t n = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc() || ptr != v.data() + v.size()) {
-    return errors::BadRequest("go.micro.service", "--{}: {:?} is not an integer", flag, v);
+    return errors::BadRequest("go.micro.service", "--{}: \"{}\" is not an integer", flag, v);
   }
   return n;
 }
@@ -77,7 +77,7 @@ Status Apply(ServiceOptions& o, std::string_view name, const std::string& v) {
     for (const auto& kv : SplitComma(v)) {
       const auto eq = kv.find('=');
       if (eq == std::string::npos) {
-        return errors::BadRequest("go.micro.service", "--server_metadata: {:?} is not k=v", kv);
+        return errors::BadRequest("go.micro.service", "--server_metadata: \"{}\" is not k=v", kv);
       }
       o.metadata[kv.substr(0, eq)] = kv.substr(eq + 1);
     }

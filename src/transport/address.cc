@@ -17,7 +17,7 @@ bool ParsePort(std::string_view s, uint16_t* out) {
 }
 
 Error BadAddress(std::string_view addr, std::string_view why) {
-  return errors::BadRequest(std::string(kTransportErrorId), "invalid address {:?}: {}", addr, why);
+  return errors::BadRequest(std::string(kTransportErrorId), "invalid address \"{}\": {}", addr, why);
 }
 
 }  // namespace
