@@ -26,6 +26,12 @@ out=$(MICRO_PROXY=127.0.0.1:$port retry "$bin/sum/sum_client" --registry=memory 
 echo "$out"
 grep -qx "40 + 2 = 42" <<<"$out"
 
+# SIGTERM: the server drains, deregisters and exits 0.
+kill -TERM "${pids[0]}"
+status=0
+wait "${pids[0]}" || status=$?
+[[ $status == 0 ]] || { echo "greeter_server exited $status after SIGTERM"; exit 1; }
+
 # Unknown plugin names fail clearly.
 if out=$("$bin/greeter/greeter_server" --registry=nope 2>&1); then exit 1; fi
 grep -q 'unknown registry \\"nope\\"' <<<"$out" || grep -q 'unknown registry "nope"' <<<"$out"
