@@ -15,13 +15,19 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
 phase() { printf '\n=== %s (%s) ===\n' "$1" "$(date +%T)"; }
+passed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
 for preset in $presets; do
   phase "build $preset"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j"$jobs"
   phase "test $preset"
-  ctest --preset "$preset" -j"$jobs" --timeout 300
+  ctest --preset "$preset" -j"$jobs" --timeout 300 | tee "$log"
+  n=$(grep -oE 'tests failed out of [0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
+  skipped=$(grep -c '(Skipped)' "$log" || true)
+  passed=$((passed + n - skipped))
 done
 
 if [[ "$fuzz_seconds" != 0 ]]; then
@@ -29,3 +35,4 @@ if [[ "$fuzz_seconds" != 0 ]]; then
   scripts/fuzz.sh "$fuzz_seconds"
 fi
 phase "all passed"
+echo "$passed passed, 0 failed"
