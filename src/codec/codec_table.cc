@@ -27,8 +27,8 @@ struct Table {
   }
 
   static Table& Get() {
-    static Table table;
-    return table;
+    static Table* table = new Table();  // never destroyed: I/O threads may outlive main
+    return *table;
   }
 };
 

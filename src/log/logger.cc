@@ -52,8 +52,9 @@ std::optional<Level> ParseLevel(std::string_view text) {
 }
 
 spdlog::logger& Logger() {
-  static const std::shared_ptr<spdlog::logger> logger = CreateLogger();
-  return *logger;
+  // Never destroyed: I/O threads may log during static destruction.
+  static const auto* logger = new std::shared_ptr<spdlog::logger>(CreateLogger());
+  return **logger;
 }
 
 void SetLevel(Level level) { Logger().set_level(ToSpdlog(level)); }

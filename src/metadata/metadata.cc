@@ -2,36 +2,12 @@
 
 #include <algorithm>
 
+#include "util/ascii.h"
+
 namespace micro {
 namespace {
 
-constexpr char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-constexpr char Upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
-
-// RFC 7230 token characters, the set Go accepts in a canonical header key.
-constexpr bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
+constexpr char Lower(char c) { return util::AsciiLower(c); }
 
 }  // namespace
 
@@ -54,13 +30,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
 }
 
 std::string CanonicalHeaderKey(std::string_view key) {
-  if (!std::all_of(key.begin(), key.end(), IsTokenChar)) return std::string(key);
   std::string out(key);
-  bool upper = true;
-  for (char& c : out) {
-    c = upper ? Upper(c) : Lower(c);
-    upper = (c == '-');
-  }
+  if (util::IsToken(key)) util::CanonicaliseInPlace(out.data(), out.size());
   return out;
 }
 

@@ -36,6 +36,17 @@ Status Guarded(const std::string& id, Fn&& fn) {
   }
 }
 
+// The codec header fields of a message about this request.
+codec::Message Head(const RouteInfo& route, codec::MessageType type) {
+  codec::Message m;
+  m.type = type;
+  m.id = route.id;
+  m.target = route.service;
+  m.method = route.method;
+  m.endpoint = route.endpoint;
+  return m;
+}
+
 }  // namespace
 
 RouteInfo ReadRouteInfo(const Metadata& header) {
@@ -78,12 +89,7 @@ Message ErrorResponse(const codec::Codec* codec, const RouteInfo& route, std::st
   Message out;
   if (!route.id.empty()) out.header.Set("Micro-Id", route.id);
   if (codec) {
-    codec::Message m;
-    m.type = codec::MessageType::kError;
-    m.id = route.id;
-    m.target = route.service;
-    m.method = route.method;
-    m.endpoint = route.endpoint;
+    codec::Message m = Head(route, codec::MessageType::kError);
     m.error = error_text;
     if (codec->Write(m, {}, out.body) && !out.body.empty()) {
       out.header.Set("Content-Type", route.content_type);
@@ -200,12 +206,7 @@ asio::awaitable<Message> Router::ServeUnary(const Message& request, std::string_
   auto codec = RequestCodec(route);
   if (!codec) co_return UnsupportedContentType(route.content_type);
 
-  codec::Message head;
-  head.type = codec::MessageType::kRequest;
-  head.id = route.id;
-  head.target = route.service;
-  head.method = route.method;
-  head.endpoint = route.endpoint;
+  codec::Message head = Head(route, codec::MessageType::kRequest);
   head.header = request.header;
   std::string_view payload;
   if (Status s = (*codec)->ReadHeader(request.body, head, payload); !s) {
@@ -248,12 +249,7 @@ asio::awaitable<Message> Router::ServeUnary(const Message& request, std::string_
   if (!status) co_return ErrorResponse(codec->get(), route, status.error().ToJson());
 
   Message out;
-  codec::Message reply;
-  reply.type = codec::MessageType::kResponse;
-  reply.id = route.id;
-  reply.target = route.service;
-  reply.method = route.method;
-  reply.endpoint = route.endpoint;
+  codec::Message reply = Head(route, codec::MessageType::kResponse);
   if (Status s = (*codec)->Write(reply, rsp.get(), out.body); !s) {
     co_return ErrorResponse(codec->get(), route, "Unable to encode body: " + s.error().detail);
   }

@@ -31,8 +31,9 @@ std::string NewUuid() {
 }
 
 const std::string& DefaultServerId() {
-  static const std::string id = NewUuid();
-  return id;
+  // Never destroyed: I/O threads may still register or stop servers during static destruction.
+  static const std::string* id = new std::string(NewUuid());
+  return *id;
 }
 
 namespace {

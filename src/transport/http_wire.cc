@@ -7,53 +7,13 @@
 
 #include "micro/errors.h"
 #include "micro/version.h"
+#include "util/ascii.h"
 
 namespace micro::http {
 namespace {
 
-constexpr char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-constexpr char Upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
-
-constexpr bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':  // NOLINT
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':  // NOLINT
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!IsTokenChar(c)) return false;
-  }
-  return true;
-}
-
-// Go's CanonicalMIMEHeaderKey, in place. Only called on valid tokens.
-void CanonicaliseInPlace(char* p, std::size_t n) {
-  bool upper = true;
-  for (std::size_t i = 0; i < n; ++i) {
-    p[i] = upper ? Upper(p[i]) : Lower(p[i]);
-    upper = (p[i] == '-');
-  }
-}
+using util::CanonicaliseInPlace;
+using util::IsToken;
 
 constexpr bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -350,7 +310,7 @@ std::string ErrorResponse(int status) {
 }
 
 std::string_view UserAgent() {
-  static const std::string ua = std::string("micro-cpp/") + kVersion;
+  static const std::string& ua = *new std::string(std::string("micro-cpp/") + kVersion);
   return ua;
 }
 
