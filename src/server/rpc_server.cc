@@ -207,7 +207,8 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       const server_detail::RouteInfo& route, Message first) {
     auto codec = server_detail::RequestCodec(route);
     if (!codec) {
-      co_await LockedSend(*sock, *lock, server_detail::UnsupportedContentType(route.content_type));
+      const Message answer = server_detail::UnsupportedContentType(route.content_type);
+      (void)co_await LockedSend(*sock, *lock, answer);
       co_return nullptr;
     }
     auto endpoint = router_.Find(route.endpoint);
@@ -218,7 +219,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
                                   : endpoint.error().detail;
       Message err = server_detail::ErrorResponse(codec->get(), route, std::move(text));
       err.header.Set("Micro-Stream", route.stream);
-      co_await LockedSend(*sock, *lock, err);
+      (void)co_await LockedSend(*sock, *lock, err);
       co_return nullptr;
     }
     auto stream = std::make_shared<ServerStreamImpl>(
@@ -245,7 +246,8 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
         return errors::InternalServerError(id, e.what());
       }
     });
-    co_await LockedSend(*sock, *lock, stream->FinalMessage(status));
+    const Message last = stream->FinalMessage(status);
+    (void)co_await LockedSend(*sock, *lock, last);
     self->End();
   }
 
