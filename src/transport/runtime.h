@@ -7,9 +7,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <future>
 #include <memory>
-#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -17,6 +15,8 @@
 
 #include "micro/errors.h"
 #include "micro/status.h"
+#include "micro/transport.h"
+#include "util/blocking.h"
 
 namespace micro::transport_detail {
 
@@ -37,22 +37,11 @@ class IoThread {
 // True when the calling thread is running ex's io_context (a blocking wait would deadlock).
 bool RunningInThisThread(const asio::any_io_executor& ex);
 
-// Runs aw on ex and blocks until it completes. Must not be called on ex's thread.
+// Runs aw on ex and blocks until it completes (the shared helper, with the transport's error
+// id). Must not be called on ex's thread.
 template <class T>
 T RunBlocking(const asio::any_io_executor& ex, asio::awaitable<T> aw) {
-  std::promise<std::optional<T>> promise;
-  auto future = promise.get_future();
-  asio::co_spawn(
-      ex,
-      [](asio::awaitable<T> inner, std::promise<std::optional<T>>* p) -> asio::awaitable<void> {
-        p->set_value(co_await std::move(inner));
-      }(std::move(aw), &promise),
-      [&promise](std::exception_ptr e) {
-        if (e) promise.set_value(std::nullopt);
-      });
-  auto result = future.get();
-  if (!result) return T(errors::InternalServerError("go.micro.transport", "operation aborted"));
-  return std::move(*result);
+  return util::RunBlocking(ex, std::move(aw), kTransportErrorId);
 }
 
 Error IoError(std::string_view what, const std::error_code& ec);
