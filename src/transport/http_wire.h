@@ -47,6 +47,9 @@ class HttpParser {
   // After kComplete: the peer asked to close after this message (Connection: close, or
   // HTTP/1.0 without keep-alive).
   bool wants_close() const { return wants_close_; }
+  // Request method ("POST") and request target ("/?id=x"), requests only.
+  std::string_view method() const { return method_; }
+  const std::string& target() const { return target_; }
   // Response status code and reason phrase (responses only).
   int status_code() const { return status_code_; }
   const std::string& reason() const { return reason_; }
@@ -69,6 +72,8 @@ class HttpParser {
   std::string field_;
   std::string value_;
   std::string reason_;
+  std::string target_;
+  std::string_view method_;  // llhttp's static method name
   bool in_value_ = false;
   bool started_ = false;
   bool headers_complete_ = false;
