@@ -145,6 +145,10 @@ struct HttpParser::Impl {
   }
   static int OnBody(llhttp_t* p, const char* at, size_t n) {
     auto* self = Self(p);
+    if (self->body_sink_) {
+      self->body_sink_(at, n);
+      return 0;
+    }
     self->body_bytes_ += n;
     if (self->body_bytes_ > self->max_body_bytes_) {
       self->limit_hit_ = 413;
@@ -263,6 +267,28 @@ void AppendRequestHead(std::string& out, std::string_view host, const Metadata& 
   out.append("Content-Length: ");
   AppendNumber(out, body_size);
   out.append("\r\n");
+  for (const auto& [k, v] : header) {
+    if (IsOneOf(k, {"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer"})) {
+      continue;
+    }
+    AppendHeader(out, k, v);
+  }
+  out.append("\r\n");
+}
+
+void AppendClientRequestHead(std::string& out, std::string_view method, std::string_view target,
+                             std::string_view host, const Metadata& header, std::size_t body_size) {
+  out.append(method);
+  out.append(" ");
+  out.append(target.empty() ? std::string_view("/") : target);
+  out.append(" HTTP/1.1\r\n");
+  AppendHeader(out, "Host", header.GetOr("Host", host));
+  AppendHeader(out, "User-Agent", header.GetOr("User-Agent", UserAgent()));
+  if (body_size > 0 || IsOneOf(method, {"POST", "PUT", "PATCH"})) {
+    out.append("Content-Length: ");
+    AppendNumber(out, body_size);
+    out.append("\r\n");
+  }
   for (const auto& [k, v] : header) {
     if (IsOneOf(k, {"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer"})) {
       continue;
