@@ -105,6 +105,8 @@ struct BrokerOptions {
   // http: how long an undeliverable message is retried before it is dropped (with an error
   // log); zero: until the broker disconnects.
   Duration retry_for{0};
+  // http: how long Disconnect waits for queued messages to be delivered.
+  Duration drain_timeout = std::chrono::seconds(5);
   // http: the registry TTL of subscriber nodes and how often they re-register (go-micro's).
   Duration register_ttl = std::chrono::minutes(1);
   Duration register_interval = std::chrono::seconds(30);
@@ -119,7 +121,8 @@ class Broker {
   virtual ~Broker() = default;
   // http: binds the listener (Address() is final afterwards). Idempotent.
   virtual Status Connect() = 0;
-  // Ends every subscription and stops delivery; pending publishes are dropped with a log line.
+  // Ends every subscription and stops delivery. http: first waits up to drain_timeout for
+  // queued messages to be delivered; what is still queued then is dropped with a log line.
   virtual Status Disconnect() = 0;
   // "host:port" the broker listens on (http), or its server (nats); empty before Connect().
   virtual std::string Address() const = 0;

@@ -42,6 +42,7 @@
 namespace micro {
 
 class Transport;
+class Broker;
 class Client;
 
 // What one call sends.
@@ -61,6 +62,12 @@ using CallWrapper = std::function<CallFunc(CallFunc next)>;
 Duration DefaultBackoff(int attempt);
 // go-micro's retry predicate plus our fix: retry 408s, and failures to connect.
 bool DefaultRetry(const Error& error, int attempt);
+
+// How Publish sends one message (go-micro's client.NewMessage options and WithExchange).
+struct MessageOptions {
+  std::string content_type{};  // empty: the client's default (application/json)
+  std::string exchange{};      // publish to this broker topic instead of the message topic
+};
 
 // Per-call settings; unset fields take the client's defaults.
 struct CallOptions {
@@ -95,6 +102,7 @@ struct ClientOptions {
 
   std::shared_ptr<Transport> transport;  // required
   std::shared_ptr<Selector> selector;    // required unless every call has an address / proxy
+  std::shared_ptr<Broker> broker;        // for Publish; connected on first use
   asio::any_io_executor executor;        // I/O executor; empty: Runtime::Default()
 };
 
@@ -143,6 +151,11 @@ class Client {
   // servers discard it; generated code sends an empty placeholder).
   virtual Result<std::unique_ptr<ClientStream>> Stream(Context& ctx, const ClientRequest& req,
                                                        const CallOptions& opts = {}) = 0;
+  // Publishes body to topic through the broker (go-micro's Publish): headers are ctx's
+  // metadata plus Content-Type, Micro-Topic and a new Micro-Id (a UUID); the body is encoded
+  // with the content type's codec. Does not wait for subscribers. 500 without a broker.
+  virtual Status Publish(Context& ctx, std::string_view topic, codec::WriteBody body,
+                         const MessageOptions& opts = {}) = 0;
   virtual const ClientOptions& options() const = 0;
   virtual asio::any_io_executor executor() const = 0;
   virtual std::string String() const = 0;  // "mucp"
@@ -159,6 +172,13 @@ Result<Rsp> Call(Client& client, Context& ctx, std::string service, std::string 
   ClientRequest r{std::move(service), std::move(endpoint), opts.content_type, &req};
   if (Status s = client.Call(ctx, r, &rsp, opts); !s) return std::move(s).error();
   return rsp;
+}
+
+// Publishes a protobuf message (or codec::Frame) to topic.
+template <class Msg>
+Status Publish(Client& client, Context& ctx, std::string_view topic, const Msg& msg,
+               const MessageOptions& opts = {}) {
+  return client.Publish(ctx, topic, &msg, opts);
 }
 
 // (No defaulted CallOptions here: g++ 12 destroys an aggregate temporary created inside a

@@ -19,10 +19,15 @@
 // awaited on any executor; the socket work runs on ClientOptions::executor (or the client's
 // own io_context thread). *Sync forms must not be called from that executor's thread (they
 // return an error instead of deadlocking).
+// Stream's on_head/on_data run on the client's executor (one call's callbacks one at a time,
+// never concurrently); they must not block.
 // Errors: a micro::Error with id "go.micro.http": 408 when a timeout fired (the detail names
-// which), 500 for connection/I/O failures and malformed responses, 413 when a body exceeds
-// max_body_bytes, 499 when the context was cancelled. An HTTP error status (404, 500...) is
-// NOT an Error: it is returned in Response::status.
+// which: "connect timeout", "TLS handshake timeout", "request timeout" or "context deadline
+// exceeded"), 500 for connection/I/O failures and malformed responses, 413 when a body exceeds
+// max_body_bytes (not applied to Stream bodies), 499 when the context was cancelled, 400 for a
+// method that is not a token or a target with spaces/newlines. An HTTP error status (404,
+// 500...) is NOT an Error: it is returned in Response::status. Responses to HEAD requests and
+// 1xx interim responses are not supported. Idle connections older than 90 s are not reused.
 #pragma once
 
 #include <micro/context.h>
@@ -75,8 +80,7 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // One request, one complete response. address is "host:port".
-  asio::awaitable<Result<Response>> Send(std::string address, Request request,
-                                         Context ctx = {});
+  asio::awaitable<Result<Response>> Send(std::string address, Request request, Context ctx = {});
   Result<Response> SendSync(std::string address, Request request, Context ctx = {});
 
   // One request whose response body is delivered piece by piece as it arrives (chunk

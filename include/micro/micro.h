@@ -1,6 +1,7 @@
 // Umbrella header: everything a micro-cpp user needs.
 #pragma once
 
+#include <micro/broker.h>
 #include <micro/client.h>
 #include <micro/codec.h>
 #include <micro/context.h>
@@ -15,5 +16,6 @@
 #include <micro/server.h>
 #include <micro/service.h>
 #include <micro/status.h>
+#include <micro/subscriber.h>
 #include <micro/transport.h>
 #include <micro/version.h>

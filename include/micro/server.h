@@ -16,7 +16,8 @@
 // Registration: node id "<name>-<id>" (id: a UUID made once per process unless given), node
 // metadata protocol=mucp, transport, broker, server, registry plus the user's, one endpoint
 // description per advertised endpoint (request/response fields from the protobuf descriptors,
-// three levels deep). Re-registers every register_interval with register_ttl.
+// three levels deep), one per subscriber. Re-registers every register_interval with
+// register_ttl. Start connects the broker and subscribes; Stop unsubscribes first.
 //
 // Threading: Handle before Start; Start/Stop from any thread but not concurrently with each
 // other, and not from an I/O thread or a handler. Sync handlers run on a handler pool of
@@ -26,6 +27,7 @@
 #include <micro/handler.h>
 #include <micro/registry.h>
 #include <micro/status.h>
+#include <micro/subscriber.h>
 
 #include <asio/any_io_executor.hpp>
 #include <chrono>
@@ -39,6 +41,7 @@
 namespace micro {
 
 class Transport;
+class Broker;
 
 struct ServerOptions {
   std::string name = "go.micro.server";
@@ -54,7 +57,8 @@ struct ServerOptions {
   std::size_t handler_threads = 0;         // 0: hardware threads (at least 2)
   std::vector<HandlerWrapper> wrappers;    // first listed is outermost
   std::function<Status()> register_check;  // fails: deregister until it passes again
-  std::string broker_name = "http";        // for node metadata until the broker lands
+  // Carries the subscribers' messages; optional: Subscribe fails (400) at Start without one.
+  std::shared_ptr<Broker> broker;
 
   std::shared_ptr<Transport> transport;  // required
   std::shared_ptr<Registry> registry;    // optional: nothing is registered without one
@@ -67,6 +71,8 @@ class Server {
   // Adds a handler. Fails (409) when its name is taken, (400) when it has no endpoints or an
   // endpoint's name is not "<handler>.<Method>".
   virtual Status Handle(Handler handler) = 0;
+  // Adds a broker subscriber (subscriber.h). After Start it subscribes at once.
+  virtual Status Subscribe(ServerSubscriber subscriber) = 0;
   virtual Status Start() = 0;
   virtual Status Stop() = 0;
   // The bound address once started ("host:port").
@@ -78,6 +84,13 @@ class Server {
 };
 
 Result<std::shared_ptr<Server>> NewServer(ServerOptions options);
+
+template <class Msg, class Fn>
+Status Subscribe(Server& server, std::string topic, Fn&& fn, SubscriberOptions options) {
+  return server.Subscribe(NewSubscriber<Msg>(
+      std::move(topic), std::function<Status(Context&, const Msg&)>(std::forward<Fn>(fn)),
+      std::move(options)));
+}
 
 // A random UUID made once per process (go-micro's server.DefaultId).
 const std::string& DefaultServerId();

@@ -20,6 +20,7 @@
 // Threading: configure and Init from one thread; Server()/Client() are then safe to share.
 #pragma once
 
+#include <micro/broker.h>
 #include <micro/client.h>
 #include <micro/registry.h>
 #include <micro/runtime.h>
@@ -60,6 +61,7 @@ struct ServiceOptions {
   // Or ready-made parts, which win over names.
   std::shared_ptr<Registry> registry_impl;
   std::shared_ptr<Transport> transport_impl;
+  std::shared_ptr<Broker> broker_impl;
 
   ClientOptions client;  // transport/selector/executor are filled in by the service
   std::vector<HandlerWrapper> wrappers;
@@ -88,6 +90,7 @@ class Service {
   std::shared_ptr<micro::Client> Client();
   std::shared_ptr<micro::Registry> Registry();
   std::shared_ptr<micro::Transport> Transport();
+  std::shared_ptr<micro::Broker> Broker();
 
   // Hooks, then server start/stop (go-micro's order and error rules).
   Status Start();
@@ -110,6 +113,7 @@ class Service {
   std::unique_ptr<Runtime> runtime_;
   std::shared_ptr<micro::Registry> registry_;
   std::shared_ptr<micro::Transport> transport_;
+  std::shared_ptr<micro::Broker> broker_;
   std::shared_ptr<Selector> selector_;
   std::shared_ptr<micro::Client> client_;
   std::shared_ptr<micro::Server> server_;

@@ -11,6 +11,7 @@
 
 #include "client/client_stream.h"
 #include "client/connection_pool.h"
+#include "client/publish.h"
 #include "micro/client.h"
 #include "micro/runtime.h"
 #include "micro/transport.h"
@@ -194,6 +195,10 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     return std::unique_ptr<ClientStream>(std::move(stream));
   }
 
+  Status Publish(Context& ctx, std::string_view topic, codec::WriteBody body,
+                 const MessageOptions& opts) override {
+    return client_detail::Publish(options_, ctx, topic, body, opts);
+  }
   const ClientOptions& options() const override { return options_; }
   asio::any_io_executor executor() const override { return options_.executor; }
   std::string String() const override { return "mucp"; }

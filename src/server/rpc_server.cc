@@ -10,15 +10,17 @@
 #include <set>
 #include <thread>
 
+#include "micro/broker.h"
 #include "micro/client.h"
 #include "micro/logger.h"
 #include "micro/runtime.h"
 #include "micro/server.h"
 #include "micro/transport.h"
-#include "server/advertise.h"
+#include "util/advertise.h"
 #include "server/endpoint_description.h"
 #include "server/router.h"
 #include "server/server_stream.h"
+#include "server/subscribers.h"
 
 namespace micro {
 
@@ -50,7 +52,8 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
         pool_(options_.handler_threads),
         router_({.server_name = options_.name,
                  .wrappers = options_.wrappers,
-                 .handler_pool = pool_.get_executor()}) {}
+                 .handler_pool = pool_.get_executor()}),
+        subscribers_(options_.name) {}
 
   ~RpcServer() override {
     (void)Stop();
@@ -58,12 +61,19 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
   }
 
   Status Handle(Handler handler) override { return router_.Add(std::move(handler)); }
+  Status Subscribe(ServerSubscriber subscriber) override {
+    return subscribers_.Add(std::move(subscriber));
+  }
 
   Status Start() override {
     std::lock_guard lock(lifecycle_mu_);
     if (started_) return {};
     auto listener = options_.transport->Listen(options_.address);
     if (!listener) return std::move(listener).error();
+    if (Status s = subscribers_.Start(options_.broker); !s) {
+      (*listener)->Close();
+      return s;
+    }
     listener_ = *listener;
     address_ = listener_->Addr();
     draining_ = false;
@@ -88,6 +98,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     if (!started_) return {};
     started_ = false;
     Status result;
+    subscribers_.Stop();
     if (registrar_.joinable()) {
       {
         std::lock_guard l(registrar_mu_);
@@ -132,11 +143,11 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     svc.version = options_.version;
     registry::Node node;
     node.id = options_.name + "-" + (options_.id.empty() ? DefaultServerId() : options_.id);
-    node.address = server_detail::AdvertiseAddress(address_.empty() ? options_.address : address_,
+    node.address = util::AdvertiseAddress(address_.empty() ? options_.address : address_,
                                                    options_.advertise);
     node.metadata = {options_.metadata.begin(), options_.metadata.end()};
     node.metadata["transport"] = options_.transport->Name();
-    node.metadata["broker"] = options_.broker_name;
+    node.metadata["broker"] = options_.broker ? options_.broker->String() : "http";
     node.metadata["server"] = "mucp";
     node.metadata["registry"] = options_.registry ? options_.registry->String() : "";
     node.metadata["protocol"] = "mucp";
@@ -147,6 +158,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       std::sort(eps.begin(), eps.end(), [](auto* a, auto* b) { return a->name < b->name; });
       for (const Endpoint* e : eps) svc.endpoints.push_back(server_detail::DescribeEndpoint(*e));
     }
+    for (auto& e : subscribers_.Endpoints()) svc.endpoints.push_back(std::move(e));
     return svc;
   }
 
@@ -288,6 +300,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
   ServerOptions options_;
   asio::thread_pool pool_;
   Router router_;
+  server_detail::Subscribers subscribers_;
 
   mutable std::mutex lifecycle_mu_;
   bool started_ = false;

@@ -156,6 +156,7 @@ Service::Service(ServiceOptions options)
 
 Service::~Service() {
   if (server_) (void)server_->Stop();
+  if (broker_) (void)broker_->Disconnect();
   server_.reset();
   client_.reset();
   selector_.reset();
@@ -172,6 +173,7 @@ std::string Service::Usage() {
   out += fmt::format("Registries: {}\n", fmt::join(Registries().Names(), ", "));
   out += fmt::format("Transports: {}\n", fmt::join(Transports().Names(), ", "));
   out += fmt::format("Selectors:  {}\n", fmt::join(Selectors().Names(), ", "));
+  out += fmt::format("Brokers:    {}\n", fmt::join(Brokers().Names(), ", "));
   return out;
 }
 
@@ -240,6 +242,14 @@ Status Service::Build() {
     if (!t) return std::move(t).error();
     transport_ = *t;
   }
+  if (options_.broker_impl) {
+    broker_ = options_.broker_impl;
+  } else {
+    auto b = Brokers().Create(options_.broker,
+                              {.addrs = options_.broker_address, .registry = registry_});
+    if (!b) return std::move(b).error();
+    broker_ = *b;
+  }
   auto sel = Selectors().Create(options_.selector, {.registry = registry_});
   if (!sel) return std::move(sel).error();
   selector_ = *sel;
@@ -247,6 +257,7 @@ Status Service::Build() {
   ClientOptions co = options_.client;
   co.transport = transport_;
   co.selector = selector_;
+  co.broker = broker_;
   co.executor = runtime_->executor();
   auto client = NewClient(std::move(co));
   if (!client) return std::move(client).error();
@@ -262,7 +273,7 @@ Status Service::Build() {
                            .register_interval = options_.register_interval,
                            .drain_timeout = options_.drain_timeout,
                            .wrappers = options_.wrappers,
-                           .broker_name = options_.broker,
+                           .broker = broker_,
                            .transport = transport_,
                            .registry = registry_});
   if (!server) return std::move(server).error();
@@ -290,6 +301,11 @@ std::shared_ptr<micro::Registry> Service::Registry() {
   return registry_;
 }
 
+std::shared_ptr<micro::Broker> Service::Broker() {
+  (void)ServerPtr();
+  return broker_;
+}
+
 std::shared_ptr<micro::Transport> Service::Transport() {
   (void)ServerPtr();
   return transport_;
@@ -314,6 +330,9 @@ Status Service::Stop() {
   }
   if (server_) {
     if (Status s = server_->Stop(); !s) return s;
+  }
+  if (broker_) {
+    if (Status s = broker_->Disconnect(); !s) last = s;
   }
   for (auto& hook : options_.after_stop) {
     if (Status s = hook(); !s) last = s;

@@ -87,8 +87,11 @@ struct HttpParser::Impl {
     Self(p)->started_ = true;
     return 0;
   }
-  static int OnUrl(llhttp_t* p, const char*, size_t n) {
-    return AddHeaderBytes(Self(p), n) ? 0 : -1;
+  static int OnUrl(llhttp_t* p, const char* at, size_t n) {
+    auto* self = Self(p);
+    if (!AddHeaderBytes(self, n)) return -1;
+    self->target_.append(at, n);
+    return 0;
   }
   static int OnStatus(llhttp_t* p, const char* at, size_t n) {
     auto* self = Self(p);
@@ -128,6 +131,9 @@ struct HttpParser::Impl {
     auto* self = Self(p);
     self->headers_complete_ = true;
     self->status_code_ = p->status_code;
+    if (self->kind_ == Kind::kRequest) {
+      self->method_ = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
+    }
     if (p->flags & F_CONTENT_LENGTH) {
       if (p->content_length > self->max_body_bytes_) {
         self->limit_hit_ = 413;
@@ -139,6 +145,10 @@ struct HttpParser::Impl {
   }
   static int OnBody(llhttp_t* p, const char* at, size_t n) {
     auto* self = Self(p);
+    if (self->body_sink_) {
+      self->body_sink_(at, n);
+      return 0;
+    }
     self->body_bytes_ += n;
     if (self->body_bytes_ > self->max_body_bytes_) {
       self->limit_hit_ = 413;
@@ -197,6 +207,8 @@ void HttpParser::Start(Message* out) {
   field_.clear();
   value_.clear();
   reason_.clear();
+  target_.clear();
+  method_ = {};
   started_ = headers_complete_ = complete_ = wants_close_ = false;
   status_code_ = error_status_ = limit_hit_ = 0;
   error_reason_.clear();
@@ -255,6 +267,28 @@ void AppendRequestHead(std::string& out, std::string_view host, const Metadata& 
   out.append("Content-Length: ");
   AppendNumber(out, body_size);
   out.append("\r\n");
+  for (const auto& [k, v] : header) {
+    if (IsOneOf(k, {"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer"})) {
+      continue;
+    }
+    AppendHeader(out, k, v);
+  }
+  out.append("\r\n");
+}
+
+void AppendClientRequestHead(std::string& out, std::string_view method, std::string_view target,
+                             std::string_view host, const Metadata& header, std::size_t body_size) {
+  out.append(method);
+  out.append(" ");
+  out.append(target.empty() ? std::string_view("/") : target);
+  out.append(" HTTP/1.1\r\n");
+  AppendHeader(out, "Host", header.GetOr("Host", host));
+  AppendHeader(out, "User-Agent", header.GetOr("User-Agent", UserAgent()));
+  if (body_size > 0 || IsOneOf(method, {"POST", "PUT", "PATCH"})) {
+    out.append("Content-Length: ");
+    AppendNumber(out, body_size);
+    out.append("\r\n");
+  }
   for (const auto& [k, v] : header) {
     if (IsOneOf(k, {"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer"})) {
       continue;

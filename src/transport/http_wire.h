@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,13 @@ class HttpParser {
   // capacity kept). out must stay valid until the message completes or fails.
   void Start(Message* out);
 
+  // Optional: body bytes go to sink as they are parsed instead of into Message::body, and
+  // max_body_bytes does not apply (for streamed bodies such as etcd's watch). Kept across
+  // Start; pass nullptr to go back to collecting. The sink runs inside Parse/Finish.
+  void SetBodySink(std::function<void(const char* data, std::size_t size)> sink) {
+    body_sink_ = std::move(sink);
+  }
+
   // Parses data. Stops right after a complete message (pipelined bytes after it are left
   // for the next Start/Parse). *consumed = bytes used.
   ParseStatus Parse(const char* data, std::size_t size, std::size_t* consumed);
@@ -47,6 +55,9 @@ class HttpParser {
   // After kComplete: the peer asked to close after this message (Connection: close, or
   // HTTP/1.0 without keep-alive).
   bool wants_close() const { return wants_close_; }
+  // Request method ("POST") and request target ("/?id=x"), requests only.
+  std::string_view method() const { return method_; }
+  const std::string& target() const { return target_; }
   // Response status code and reason phrase (responses only).
   int status_code() const { return status_code_; }
   const std::string& reason() const { return reason_; }
@@ -64,11 +75,14 @@ class HttpParser {
   std::size_t max_header_bytes_;
   std::size_t max_body_bytes_;
   Message* out_ = nullptr;
+  std::function<void(const char*, std::size_t)> body_sink_;
   std::size_t header_bytes_ = 0;
   std::size_t body_bytes_ = 0;
   std::string field_;
   std::string value_;
   std::string reason_;
+  std::string target_;
+  std::string_view method_;  // llhttp's static method name
   bool in_value_ = false;
   bool started_ = false;
   bool headers_complete_ = false;
@@ -86,6 +100,12 @@ class HttpParser {
 // Content-Length, then the message headers in sorted order with Go-canonical names.
 void AppendRequestHead(std::string& out, std::string_view host, const Metadata& header,
                        std::size_t body_size, bool conn_close);
+
+// Appends the head of a general request (the HTTP client): `METHOD target HTTP/1.1`, Host
+// (the header's own if it has one), User-Agent, Content-Length (when the body is not empty or
+// the method usually carries one), then the other headers sorted, Go-canonical.
+void AppendClientRequestHead(std::string& out, std::string_view method, std::string_view target,
+                             std::string_view host, const Metadata& header, std::size_t body_size);
 
 // Appends the head of one go-micro response, byte-compatible with Go's http.Response.Write:
 // `HTTP/1.1 200 OK`, Content-Length first when the body is not empty, then the headers of

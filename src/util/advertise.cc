@@ -1,4 +1,4 @@
-#include "server/advertise.h"
+#include "util/advertise.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -7,7 +7,7 @@
 
 #include <optional>
 
-namespace micro::server_detail {
+namespace micro::util {
 namespace {
 
 bool IsPrivate(uint32_t host_order) {
@@ -49,4 +49,4 @@ std::string AdvertiseAddress(std::string_view listen_addr, std::string_view adve
   return std::string(host) + ":" + std::string(port);
 }
 
-}  // namespace micro::server_detail
+}  // namespace micro::util
