@@ -11,7 +11,6 @@
 #include <list>
 
 #include "conn.h"
-#include "message_json.h"
 #include "micro/nats/nats.h"
 
 namespace micro::nats {
@@ -69,7 +68,7 @@ class SubCore : public std::enable_shared_from_this<SubCore> {
 
   // On a nats.c thread: decode, then hand over to the handler threads.
   void OnMessage(Msg m) {
-    auto msg = nats_detail::DecodeMessage(m.data, kErrorId);
+    auto msg = broker::MessageFromJson(m.data);
     if (!msg) {
       log::Warn("broker: dropped an undecodable message on {}: {}", m.subject, msg.error());
       return;
@@ -222,7 +221,7 @@ class NatsBroker final : public Broker {
     }
     auto conn = Current();
     if (!conn) return NotConnected();
-    return conn->Publish(std::string(topic), nats_detail::EncodeMessage(message));
+    return conn->Publish(std::string(topic), broker::ToJson(message));
   }
 
   Result<std::unique_ptr<broker::Subscriber>> Subscribe(

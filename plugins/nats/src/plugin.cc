@@ -14,7 +14,7 @@ namespace {
 const bool registered = [] {
   Registries().Register("nats", [](const RegistryOptions& o) { return NewRegistry(o); });
   Transports().Register("nats", [](const TransportOptions& o) { return NewTransport(o); });
-  // TODO(nats): Brokers().Register once the broker table is on main.
+  Brokers().Register("nats", [](const BrokerOptions& o) { return NewBroker(o); });
   return true;
 }();
 

@@ -1,6 +1,7 @@
 // The "nats" transport (go-micro's transport/nats): a listener is a subscription on its
 // subject; a dialled socket publishes requests with its own inbox as reply subject, and the
 // listener makes one server socket per reply subject it sees.
+#include <micro/broker.h>
 #include <micro/logger.h>
 
 #include <asio/co_spawn.hpp>
@@ -13,7 +14,6 @@
 
 #include "async_queue.h"
 #include "conn.h"
-#include "message_json.h"
 #include "micro/nats/nats.h"
 
 namespace micro::nats {
@@ -146,8 +146,8 @@ Status Decode(const Msg& m, Message& out, std::atomic<bool>& peer_closed,
     peer_closed = true;
     return Eof();
   }
-  auto msg = nats_detail::DecodeMessage(m.data, kErrorId);
-  if (!msg) return std::move(msg).error();
+  auto msg = broker::MessageFromJson(m.data);
+  if (!msg) return errors::New(kErrorId, msg.error().detail, msg.error().code);
   out = std::move(*msg);
   return {};
 }
@@ -174,7 +174,7 @@ class ClientSocket final : public Socket {
   asio::awaitable<Status> Send(const Message& msg) override {
     if (closed_) co_return Closed();
     if (peer_closed_) co_return Eof();
-    co_return conn_->Publish(target_, nats_detail::EncodeMessage(msg), inbox_);
+    co_return conn_->Publish(target_, broker::ToJson(msg), inbox_);
   }
 
   asio::awaitable<Status> Recv(Message& msg) override {
@@ -243,7 +243,7 @@ class ServerSocket final : public Socket {
   asio::awaitable<Status> Send(const Message& msg) override {
     if (closed_) co_return Closed();
     if (peer_closed_) co_return Eof();
-    co_return conn_->Publish(sc_->reply, nats_detail::EncodeMessage(msg));
+    co_return conn_->Publish(sc_->reply, broker::ToJson(msg));
   }
 
   asio::awaitable<Status> Recv(Message& msg) override {

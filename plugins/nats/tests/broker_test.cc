@@ -1,5 +1,6 @@
-// The NATS broker against a real nats-server: broadcast and queue-group delivery counts,
-// failing handlers, unsubscribe, go-micro's JSON message on the wire, server restarts.
+// The NATS broker against a real nats-server: the shared broker contract, delivery counts
+// with several subscribers on one connection, error_handler reports, re-entrant handlers,
+// go-micro's JSON message on the wire, server restarts.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "broker_contract.h"
 #include "conn.h"
 #include "micro/nats/nats.h"
 #include "nats_env.h"
@@ -159,21 +161,6 @@ TEST_F(NatsBrokerTest, FailingHandlerIsReportedAndOthersStillGetMessages) {
   EXPECT_EQ(threw, 10);
 }
 
-TEST_F(NatsBrokerTest, UnsubscribeStopsDelivery) {
-  const std::string topic = UniqueTopic("unsub");
-  Counter c;
-  auto s = broker_->Subscribe(topic, c.Handler());
-  ASSERT_TRUE(s.ok());
-  PublishMany(topic, 5);
-  WaitTotal({&c}, 5);
-  ASSERT_TRUE((*s)->Unsubscribe().ok());
-  ASSERT_TRUE((*s)->Unsubscribe().ok());  // idempotent
-  PublishMany(topic, 5);
-  std::this_thread::sleep_for(200ms);
-  std::lock_guard lock(c.mu);
-  EXPECT_EQ(c.total, 5);
-}
-
 TEST_F(NatsBrokerTest, HandlerMayPublishAndUnsubscribeItself) {
   const std::string topic = UniqueTopic("reentrant");
   const std::string echo = UniqueTopic("echo");
@@ -243,6 +230,13 @@ TEST_F(NatsBrokerTest, GoMicroJsonOnTheWire) {
   EXPECT_EQ(c.total, 2);
 }
 
+TEST_F(NatsBrokerTest, NamedInTheTableWhenLinked) {
+  ASSERT_TRUE(Brokers().Has("nats"));
+  auto b = Brokers().Create("nats", {.addrs = {Nats().url()}});
+  ASSERT_TRUE(b.ok()) << b.error();
+  EXPECT_EQ((*b)->String(), "nats");
+}
+
 TEST_F(NatsBrokerTest, ErrorsBeforeConnectAndForBadTopics) {
   auto b = nats::NewBroker({.addrs = {Nats().url()}});
   ASSERT_TRUE(b.ok());
@@ -290,4 +284,15 @@ TEST_F(NatsBrokerTest, SurvivesServerRestart) {
 }
 
 }  // namespace
+
+namespace testing {
+INSTANTIATE_TEST_SUITE_P(Nats, BrokerContractTest,
+                         ::testing::Values(BrokerContractParam{
+                             .name = "nats",
+                             .make = [] { return nats::NewBroker({.addrs = {Nats().url()}}); },
+                             .message_count = 10000,
+                             .delivery_timeout = std::chrono::seconds(30),
+                             .skip_reason = nats_test::SkipReason}),
+                         BrokerContractName);
+}  // namespace testing
 }  // namespace micro
