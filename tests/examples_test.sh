@@ -49,4 +49,31 @@ unshare -n sh -c '
     sleep 0.1
   done
   echo "$out"; exit 1' "$bin" | tee /dev/stderr | grep -qx "Hello Grace"
+# Pub/sub on the defaults (mDNS + HTTP broker), in a namespace of our own: two services publish
+# ten events each; two audit instances in one queue record each event exactly once between them.
+unshare -n bash -c '
+  set -euo pipefail
+  ip link set lo up
+  ip link set lo multicast on
+  ip route add 224.0.0.0/4 dev lo src 127.0.0.1
+  log=$(mktemp -d)
+  "$0/pubsub/pubsub_audit" --server_id=a --server_address=127.0.0.1:0 >"$log/a" 2>&1 & a=$!
+  "$0/pubsub/pubsub_audit" --server_id=b --server_address=127.0.0.1:0 >"$log/b" 2>&1 & b=$!
+  trap "kill $a $b 2>/dev/null || true" EXIT
+  for i in $(seq 50); do
+    grep -q "Subscribing to topic" "$log/a" && grep -q "Subscribing to topic" "$log/b" && break
+    sleep 0.1
+  done
+  "$0/pubsub/pubsub_publisher" users 10
+  "$0/pubsub/pubsub_publisher" orders 10
+  sleep 0.5
+  kill -TERM $a $b; wait $a; wait $b
+  cat "$log/a" "$log/b" | grep "^audit"
+  total=$(cat "$log/a" "$log/b" | grep -c -E "^audit [ab]: (users|orders) ")
+  unique=$(cat "$log/a" "$log/b" | grep -oE "(users|orders)-[0-9]+ " | sort -u | wc -l)
+  na=$(grep -c -E "^audit a: (users|orders) " "$log/a" || true)
+  nb=$(grep -c -E "^audit b: (users|orders) " "$log/b" || true)
+  echo "pubsub: $total recorded, $unique distinct, a=$na b=$nb"
+  [[ $total == 20 && $unique == 20 && $na -gt 0 && $nb -gt 0 ]]' "$bin"
+
 echo "examples: all passed"

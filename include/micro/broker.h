@@ -69,8 +69,8 @@ struct Event {
 using Handler = std::function<Status(const Event&)>;
 
 struct SubscribeOptions {
-  std::string queue{};    // empty: broadcast; else one member of the queue gets each message
-  bool auto_ack = true;   // ack after the handler returns ok
+  std::string queue{};   // empty: broadcast; else one member of the queue gets each message
+  bool auto_ack = true;  // ack after the handler returns ok
 };
 
 struct PublishOptions {

@@ -198,15 +198,14 @@ template <class Rsp, class Req>
 asio::awaitable<Result<Rsp>> AsyncCall(Client& client, Context ctx, std::string service,
                                        std::string endpoint, Req req) {
   CallOptions opts;
-  co_return co_await AsyncCall<Rsp>(client, std::move(ctx), std::move(service),
-                                    std::move(endpoint), std::move(req), opts);
+  co_return co_await AsyncCall<Rsp>(client, std::move(ctx), std::move(service), std::move(endpoint),
+                                    std::move(req), opts);
 }
 
 // Callback form: done runs on an I/O thread with the result.
 template <class Rsp, class Req>
 void CallWithCallback(Client& client, Context ctx, std::string service, std::string endpoint,
                       Req req, std::function<void(Result<Rsp>)> done, CallOptions opts = {});
-
 
 template <class Req, class Rsp>
 Result<TypedClientStream<Req, Rsp>> OpenStream(Client& client, Context& ctx, std::string service,

@@ -31,10 +31,10 @@ namespace micro {
 class Server;
 
 struct SubscriberOptions {
-  std::string queue{};     // broker queue: members of one queue share the messages
-  bool auto_ack = true;    // ack after the handler returns ok
-  bool internal = false;   // not advertised in the registry
-  std::string name{};      // endpoint name in the registry; empty: the message type's name
+  std::string queue{};    // broker queue: members of one queue share the messages
+  bool auto_ack = true;   // ack after the handler returns ok
+  bool internal = false;  // not advertised in the registry
+  std::string name{};     // endpoint name in the registry; empty: the message type's name
 };
 
 // One subscriber. `message` is the type messages are decoded into (also its registry

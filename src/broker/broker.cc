@@ -1,8 +1,9 @@
 // The broker table, go-micro's broker.Message JSON form and the broker's error constructors.
+#include "micro/broker.h"
+
 #include <nlohmann/json.hpp>
 
 #include "broker/errors.h"
-#include "micro/broker.h"
 #include "util/base64.h"
 #include "util/json_text.h"
 

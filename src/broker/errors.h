@@ -7,7 +7,7 @@
 
 namespace micro::broker {
 
-Error NotConnected();                     // 503 "not connected"
+Error NotConnected();                        // 503 "not connected"
 Error InvalidTopic(std::string_view topic);  // 400
 // Ok for a non-empty topic without control characters.
 Status CheckTopic(std::string_view topic);

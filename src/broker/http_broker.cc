@@ -79,11 +79,12 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
     ro.secure = options_.secure;
     ro.tls = options_.tls;
     std::weak_ptr<HttpBroker> weak = weak_from_this();
-    auto receiver = HttpReceiver::Start(ex, ro, [weak](HttpRequest& r) -> asio::awaitable<HttpReply> {
-      auto self = weak.lock();
-      if (!self) co_return ErrorReply(503, broker::NotConnected());
-      co_return co_await self->Receive(r);
-    });
+    auto receiver =
+        HttpReceiver::Start(ex, ro, [weak](HttpRequest& r) -> asio::awaitable<HttpReply> {
+          auto self = weak.lock();
+          if (!self) co_return ErrorReply(503, broker::NotConnected());
+          co_return co_await self->Receive(r);
+        });
     if (!receiver) return std::move(receiver).error();
     receiver_ = *receiver;
     address_ = receiver_->Addr();
@@ -206,7 +207,8 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
     if (!message) co_return ErrorReply(400, message.error());
     auto topic = message->header.Get("Micro-Topic");
     if (!topic || topic->empty()) {
-      co_return ErrorReply(400, errors::BadRequest(std::string(broker::kErrorId), "Topic not found"));
+      co_return ErrorReply(400,
+                           errors::BadRequest(std::string(broker::kErrorId), "Topic not found"));
     }
     const std::string id = broker_detail::QueryParam(request.target, "id");
     std::shared_ptr<HttpSub> sub;
@@ -252,8 +254,8 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
       for (auto& [id, sub] : subs_) subs.push_back(sub);
       lock.unlock();
       for (auto& sub : subs) {
-        if (Status s = options_.registry->Register(Registration(*sub),
-                                                   {.ttl = options_.register_ttl});
+        if (Status s =
+                options_.registry->Register(Registration(*sub), {.ttl = options_.register_ttl});
             !s) {
           log::Error("Broker http: re-register of {} failed: {}", sub->id, s.error());
         }

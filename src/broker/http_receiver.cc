@@ -147,8 +147,7 @@ class Receiver final : public HttpReceiver, public std::enable_shared_from_this<
       tcp::resolver resolver(strand_);
       auto results = resolver.resolve(hp->host, "", ec);
       if (ec || results.empty()) {
-        return errors::BadRequest(std::string(broker::kErrorId), "cannot resolve \"{}\"",
-                                  hp->host);
+        return errors::BadRequest(std::string(broker::kErrorId), "cannot resolve \"{}\"", hp->host);
       }
       ip = results.begin()->endpoint().address();
     }
@@ -179,9 +178,7 @@ class Receiver final : public HttpReceiver, public std::enable_shared_from_this<
                                        options_.address, last.message());
   }
 
-  void StartAccepting() {
-    asio::co_spawn(strand_, AcceptLoop(shared_from_this()), asio::detached);
-  }
+  void StartAccepting() { asio::co_spawn(strand_, AcceptLoop(shared_from_this()), asio::detached); }
 
   std::string Addr() const override { return addr_; }
 
@@ -264,8 +261,8 @@ std::string Unescape(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() &&
-               HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
       i += 2;
     } else {

@@ -73,8 +73,8 @@ std::vector<const registry::Node*> TopicNodes(const registry::Service& service,
   for (const auto& node : service.nodes) {
     auto broker = node.metadata.find("broker");
     auto t = node.metadata.find("topic");
-    if (broker != node.metadata.end() && broker->second == "http" &&
-        t != node.metadata.end() && t->second == topic) {
+    if (broker != node.metadata.end() && broker->second == "http" && t != node.metadata.end() &&
+        t->second == topic) {
       nodes.push_back(&node);
     }
   }
@@ -109,8 +109,8 @@ struct Outbox::State : std::enable_shared_from_this<Outbox::State> {
   std::mutex mu;
   std::condition_variable cv;
   bool stopped = false;
-  std::deque<Delivery> ready;                   // to route now
-  std::multimap<TimePoint, Delivery> waiting;   // retries, by due time
+  std::deque<Delivery> ready;                  // to route now
+  std::multimap<TimePoint, Delivery> waiting;  // retries, by due time
   std::map<std::string, std::shared_ptr<std::atomic<std::size_t>>> undelivered;  // by topic
   std::map<std::string, std::shared_ptr<Lane>> lanes;                            // by node id
   std::thread dispatcher;
@@ -178,8 +178,8 @@ struct Outbox::State : std::enable_shared_from_this<Outbox::State> {
         return Enqueue(*nodes[rng() % nodes.size()], std::move(d));
       }
     }
-    log::Warn("Broker http: dropping a message on {}: its subscriber {} left the registry",
-              d.topic, d.queue.empty() ? d.node_id : "queue " + d.queue);
+    log::Warn("Broker http: dropping a message on {}: its subscriber {} left the registry", d.topic,
+              d.queue.empty() ? d.node_id : "queue " + d.queue);
   }
 
   // Under mu.
@@ -203,9 +203,8 @@ struct Outbox::State : std::enable_shared_from_this<Outbox::State> {
         std::lock_guard lock(self->mu);
         if (self->stopped || lane->queue.empty()) {
           lane->running = false;
-          if (auto it = self->lanes.find(lane->node_id); it != self->lanes.end() &&
-                                                          it->second == lane &&
-                                                          lane->queue.empty()) {
+          if (auto it = self->lanes.find(lane->node_id);
+              it != self->lanes.end() && it->second == lane && lane->queue.empty()) {
             self->lanes.erase(it);
           }
           co_return;
@@ -237,8 +236,8 @@ struct Outbox::State : std::enable_shared_from_this<Outbox::State> {
       log::Warn("Broker http: delivery on {} failed, retrying: {}", d.topic, why);
     }
     if (options.retry_for > Duration::zero() && now - d.first_failure > options.retry_for) {
-      log::Error("Broker http: dropping a message on {} after {} attempts: {}", d.topic,
-                 d.attempts, why);
+      log::Error("Broker http: dropping a message on {} after {} attempts: {}", d.topic, d.attempts,
+                 why);
       return;
     }
     waiting.emplace(now + Backoff(d.attempts), std::move(d));
@@ -262,14 +261,15 @@ Status Outbox::Publish(const std::string& topic, std::string payload) {
   if (!counter) counter = std::make_shared<std::atomic<std::size_t>>(0);
   if (counter->load() >= state_->options.inbox_limit) {
     return errors::New(std::string(broker::kErrorId),
-                       fmt::format("inbox of topic \"{}\" is full ({} undelivered messages)",
-                                   topic, state_->options.inbox_limit),
+                       fmt::format("inbox of topic \"{}\" is full ({} undelivered messages)", topic,
+                                   state_->options.inbox_limit),
                        429);
   }
   counter->fetch_add(1);
-  state_->ready.push_back(Delivery{.topic = topic,
-                                   .payload = std::make_shared<const std::string>(std::move(payload)),
-                                   .ticket = std::make_shared<Ticket>(counter)});
+  state_->ready.push_back(
+      Delivery{.topic = topic,
+               .payload = std::make_shared<const std::string>(std::move(payload)),
+               .ticket = std::make_shared<Ticket>(counter)});
   state_->cv.notify_one();
   return {};
 }

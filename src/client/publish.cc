@@ -11,8 +11,8 @@ Status Publish(const ClientOptions& options, Context& ctx, std::string_view topi
     return errors::InternalServerError("go.micro.client", "no broker to publish with");
   }
   if (topic.empty()) return errors::BadRequest("go.micro.client", "publish without a topic");
-  const std::string content_type = opts.content_type.empty() ? options.content_type
-                                                              : opts.content_type;
+  const std::string content_type =
+      opts.content_type.empty() ? options.content_type : opts.content_type;
   auto codec = codec::Lookup(content_type);
   if (!codec) return codec.error();
 

@@ -132,6 +132,8 @@ class CacheRegistry : public Registry {
       }
       attempt = 0;
       watcher_ = std::move(*w);
+      // Changes made before the watch began were never seen: look everything up afresh.
+      entries_.clear();
       registry::Watcher* watcher = watcher_.get();
       lock.unlock();
       for (;;) {

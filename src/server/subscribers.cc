@@ -26,9 +26,8 @@ Status Subscribers::Add(ServerSubscriber s) {
   }
   {
     std::lock_guard members_lock(group->members_mu);
-    auto members = group->members
-                       ? std::make_shared<std::vector<ServerSubscriber>>(*group->members)
-                       : std::make_shared<std::vector<ServerSubscriber>>();
+    auto members = group->members ? std::make_shared<std::vector<ServerSubscriber>>(*group->members)
+                                  : std::make_shared<std::vector<ServerSubscriber>>();
     members->push_back(std::move(s));
     group->members = std::move(members);
   }

@@ -111,8 +111,8 @@ TEST_P(BrokerContractTest, PublishDeliversHeaderAndBodyIntact) {
   });
   ASSERT_TRUE(sub.ok()) << sub.error();
   WaitVisible(*pub, {subber.get()});
-  ASSERT_TRUE(pub->Publish(topic, {.header = {{"Id", "42"}, {"X-Unicode", "héllo"}}, .body = body})
-                  .ok());
+  ASSERT_TRUE(
+      pub->Publish(topic, {.header = {{"Id", "42"}, {"X-Unicode", "héllo"}}, .body = body}).ok());
   std::unique_lock lock(mu);
   ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return got.has_value(); }));
   EXPECT_EQ(got->topic, topic);

@@ -23,11 +23,13 @@ namespace micro::testing {
 struct BrokerContractParam {
   std::string name{};
   std::function<Result<std::shared_ptr<Broker>>()> make{};
-  int message_count = 10000;  // for the counting tests (3 subscribers)
+  int message_count = 10000;                             // for the counting tests (3 subscribers)
   Duration delivery_timeout = std::chrono::seconds(60);  // for all of them to arrive
   // Non-empty: why this environment cannot run the suite (the tests are skipped).
   std::function<std::string()> skip_reason{};
 };
+
+inline void PrintTo(const BrokerContractParam& param, std::ostream* os) { *os << param.name; }
 
 inline std::string BrokerContractName(const ::testing::TestParamInfo<BrokerContractParam>& info) {
   return info.param.name;

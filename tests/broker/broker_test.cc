@@ -1,5 +1,7 @@
 // The broker contract for the built-in brokers, go-micro's message JSON, and what only the
 // HTTP broker does: its registry entries, its answers to bad POSTs, retries and its inbox bound.
+#include "micro/broker.h"
+
 #include <gtest/gtest.h>
 
 #include <asio/ip/tcp.hpp>
@@ -12,7 +14,6 @@
 
 #include "broker/http_receiver.h"
 #include "broker_contract.h"
-#include "micro/broker.h"
 #include "micro/registry.h"
 
 namespace micro {
@@ -34,20 +35,21 @@ std::shared_ptr<Broker> SharedMemoryBroker() {
 
 INSTANTIATE_TEST_SUITE_P(
     Builtin, BrokerContractTest,
-    ::testing::Values(
-        BrokerContractParam{.name = "memory",
-                            .make = []() -> Result<std::shared_ptr<Broker>> {
-                              return SharedMemoryBroker();
-                            }},
-        BrokerContractParam{.name = "http",
-                            .make = [] { return NewHttpBroker({.registry = SharedRegistry()}); }}),
+    ::testing::Values(BrokerContractParam{.name = "memory",
+                                          .make = []() -> Result<std::shared_ptr<Broker>> {
+                                            return SharedMemoryBroker();
+                                          }},
+                      BrokerContractParam{
+                          .name = "http",
+                          .make = [] { return NewHttpBroker({.registry = SharedRegistry()}); }}),
     testing::BrokerContractName);
 
 // --- message JSON ------------------------------------------------------------------------
 
 TEST(BrokerMessageJson, EncodesAsGoDoes) {
   Message m{.header = {{"Micro-Topic", "events"}, {"A", "<x>"}}, .body = "hello"};
-  EXPECT_EQ(broker::ToJson(m), R"({"Header":{"A":"\u003cx\u003e","Micro-Topic":"events"},"Body":"aGVsbG8="})");
+  EXPECT_EQ(broker::ToJson(m),
+            R"({"Header":{"A":"\u003cx\u003e","Micro-Topic":"events"},"Body":"aGVsbG8="})");
   EXPECT_EQ(broker::ToJson(Message{}), R"({"Header":{},"Body":""})");
 }
 
@@ -64,9 +66,9 @@ TEST(BrokerMessageJson, DecodesGoMicroMessages) {
 }
 
 TEST(BrokerMessageJson, RejectsMalformedInputWith400) {
-  for (std::string_view bad :
-       {"", "nope", "[]", R"({"Header":[]})", R"({"Header":{"a":1}})", R"({"Body":"***"})",
-        R"({"Body":"aGVsbG8"})", R"({"Body":5})", "{\"Header\":{\"a\":\"b\"}", "[[[[[[[[[[[[[]]]]]]]]]]]]]"}) {
+  for (std::string_view bad : {"", "nope", "[]", R"({"Header":[]})", R"({"Header":{"a":1}})",
+                               R"({"Body":"***"})", R"({"Body":"aGVsbG8"})", R"({"Body":5})",
+                               "{\"Header\":{\"a\":\"b\"}", "[[[[[[[[[[[[[]]]]]]]]]]]]]"}) {
     auto m = broker::MessageFromJson(bad);
     ASSERT_FALSE(m.ok()) << bad;
     EXPECT_EQ(m.error().code, 400) << bad;
@@ -93,8 +95,18 @@ TEST(MemoryBroker, QueueMembersShareAndErrorsReachTheErrorHandler) {
   }});
   ASSERT_TRUE(b->Connect().ok());
   int a = 0, c = 0, all = 0;
-  auto s1 = b->Subscribe("t", [&](const broker::Event&) { ++a; return Status{}; }, {.queue = "q"});
-  auto s2 = b->Subscribe("t", [&](const broker::Event&) { ++c; return Status{}; }, {.queue = "q"});
+  auto s1 = b->Subscribe("t",
+                         [&](const broker::Event&) {
+                           ++a;
+                           return Status{};
+                         },
+                         {.queue = "q"});
+  auto s2 = b->Subscribe("t",
+                         [&](const broker::Event&) {
+                           ++c;
+                           return Status{};
+                         },
+                         {.queue = "q"});
   auto s3 = b->Subscribe("t", [&](const broker::Event& e) -> Status {
     ++all;
     return errors::BadRequest("test", "no {}", e.message.body);
@@ -133,17 +145,18 @@ RawReply RawRequest(const std::string& addr, const std::string& bytes) {
     length = std::stoul(in.substr(at + 16));
   }
   if (in.size() < head_end + length) {
-    asio::read(sock, asio::dynamic_buffer(in), asio::transfer_exactly(head_end + length - in.size()),
-               ec);
+    asio::read(sock, asio::dynamic_buffer(in),
+               asio::transfer_exactly(head_end + length - in.size()), ec);
   }
   r.body = in.substr(head_end, length);
   return r;
 }
 
 std::string Post(std::string_view target, std::string_view body) {
-  return fmt::format("POST {} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: {}\r\n\r\n{}",
-                     target, body.size(), body);
+  return fmt::format(
+      "POST {} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: {}\r\n\r\n{}",
+      target, body.size(), body);
 }
 
 class HttpBrokerTest : public ::testing::Test {
@@ -233,8 +246,7 @@ TEST_F(HttpBrokerTest, AcceptsGoMicroPostsAndRejectsMalformedOnesWithoutCrashing
   EXPECT_EQ(Error::Parse(no_topic.body).detail, "Topic not found");
   EXPECT_EQ(RawRequest(addr, Post("/?id=someone-else", go_micro_body)).status, 404);
   EXPECT_EQ(RawRequest(addr, "\x16\x03\x01 garbage\r\n\r\n").status, 400);
-  EXPECT_EQ(RawRequest(addr, "POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n").status,
-            413);
+  EXPECT_EQ(RawRequest(addr, "POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n").status, 413);
 
   // Still serving, and nothing bad reached the subscriber.
   EXPECT_EQ(RawRequest(addr, Post("/?id=" + id, go_micro_body)).status, 200);

@@ -57,7 +57,8 @@ class PubSubTest : public ::testing::Test {
     for (auto& b : brokers_) (void)b->Disconnect();
   }
 
-  std::shared_ptr<Broker> NewBroker(std::function<void(const broker::Event&, const Error&)> eh = {}) {
+  std::shared_ptr<Broker> NewBroker(
+      std::function<void(const broker::Event&, const Error&)> eh = {}) {
     auto b = *NewHttpBroker({.registry = registry_, .error_handler = std::move(eh)});
     brokers_.push_back(b);
     return b;
@@ -125,9 +126,10 @@ TEST_F(PubSubTest, TypedSubscriberGetsDecodedMessagesWithGoMicroHeaders) {
     EXPECT_EQ(items[i].metadata.GetOr("Content-Type"), content_type);
     EXPECT_EQ(items[i].metadata.GetOr("Micro-Topic"), "user.created");
     EXPECT_EQ(items[i].metadata.GetOr("Traceparent"), "abc");
-    EXPECT_TRUE(std::regex_match(std::string(items[i].metadata.GetOr("Micro-Id")),
-                                 std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
-                                            "[0-9a-f]{12}")))
+    EXPECT_TRUE(
+        std::regex_match(std::string(items[i].metadata.GetOr("Micro-Id")),
+                         std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                                    "[0-9a-f]{12}")))
         << items[i].metadata.GetOr("Micro-Id");
   }
 }
@@ -181,12 +183,10 @@ TEST_F(PubSubTest, SubscriberErrorsAreJoinedAndReportedWithoutStoppingOthers) {
   ASSERT_TRUE(Subscribe<greeter::Request>(*server, "t", [](Context&, const greeter::Request&) {
                 return Status(errors::BadRequest("audit", "bad name"));
               }).ok());
-  ASSERT_TRUE(Subscribe<greeter::Request>(*server, "t",
-                                          [&](Context&, const greeter::Request& r) {
-                                            ok.Put({r.name(), {}});
-                                            return Status{};
-                                          })
-                  .ok());
+  ASSERT_TRUE(Subscribe<greeter::Request>(*server, "t", [&](Context&, const greeter::Request& r) {
+                ok.Put({r.name(), {}});
+                return Status{};
+              }).ok());
   ASSERT_TRUE(server->Start().ok());
   auto client = NewPublisher();
   WaitSubscribed(*client, "t", ok);

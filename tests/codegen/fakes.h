@@ -26,6 +26,10 @@ class MockClient : public Client {
               (override));
   MOCK_METHOD((Result<std::unique_ptr<ClientStream>>), Stream,
               (Context & ctx, const ClientRequest& req, const CallOptions& opts), (override));
+  MOCK_METHOD(Status, Publish,
+              (Context & ctx, std::string_view topic, codec::WriteBody body,
+               const MessageOptions& opts),
+              (override));
   MOCK_METHOD(const ClientOptions&, options, (), (const, override));
   MOCK_METHOD(asio::any_io_executor, executor, (), (const, override));
   MOCK_METHOD(std::string, String, (), (const, override));
@@ -41,6 +45,10 @@ class FakeServer : public Server {
     handlers.push_back(std::move(handler));
     return {};
   }
+  Status Subscribe(ServerSubscriber subscriber) override {
+    subscribers.push_back(std::move(subscriber));
+    return {};
+  }
   Status Start() override { return {}; }
   Status Stop() override { return {}; }
   std::string Address() const override { return "127.0.0.1:0"; }
@@ -49,6 +57,7 @@ class FakeServer : public Server {
   std::string String() const override { return "fake"; }
 
   std::vector<Handler> handlers;
+  std::vector<ServerSubscriber> subscribers;
 
  private:
   ServerOptions options_;

@@ -154,7 +154,19 @@ TEST(RegistryCacheTest, WatchEventsUpdateCachedServices) {
   ASSERT_TRUE(fake->Deregister(Svc("b", 2)).ok());
   // The last node gone: the service leaves the cache, and the next lookup asks the registry.
   EXPECT_TRUE(WaitFor([&] { return !cache->GetService("svc").ok(); }));
-  EXPECT_EQ(fake->lookups, 2);
+  // The first lookup, one afresh when the watch began, one after the service left.
+  EXPECT_EQ(fake->lookups, 3);
+}
+
+// A change made after the first lookup but before the watch is running is not lost: the
+// cache looks up afresh once its watch has begun.
+TEST(RegistryCacheTest, ChangesBeforeTheWatchBeginsAreNotLost) {
+  auto fake = std::make_shared<FakeRegistry>();
+  ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
+  auto cache = NewCache(fake);  // TTL 1 min
+  EXPECT_EQ(Nodes(cache->GetService("svc")), 1u);
+  ASSERT_TRUE(fake->Register(Svc("b", 2)).ok());  // within the watch's start-up jitter
+  EXPECT_TRUE(WaitFor([&] { return Nodes(cache->GetService("svc")) == 2u; }));
 }
 
 TEST(RegistryCacheTest, OtherCallsGoStraightThrough) {

@@ -36,6 +36,8 @@ struct RegistryContractParam {
   std::function<std::string()> skip_reason{};
 };
 
+inline void PrintTo(const RegistryContractParam& param, std::ostream* os) { *os << param.name; }
+
 inline std::string ContractName(const ::testing::TestParamInfo<RegistryContractParam>& info) {
   return info.param.name;
 }
