@@ -62,6 +62,15 @@ class AsyncQueue : public std::enable_shared_from_this<AsyncQueue<T>> {
     const TimePoint deadline =
         timeout > Duration::zero() ? Clock::now() + timeout : TimePoint::max();
     asio::steady_timer timer(ex_, deadline);
+    // Forgets the timer before it goes, also when the frame is destroyed while suspended
+    // (an io_context shut down with the wait pending).
+    struct Unwait {
+      AsyncQueue* q;
+      ~Unwait() {
+        std::lock_guard lock(q->mu_);
+        q->waiting_ = nullptr;
+      }
+    } unwait{this};
     for (;;) {
       {
         std::lock_guard lock(mu_);

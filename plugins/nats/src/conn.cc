@@ -118,6 +118,9 @@ struct Subscription::Box {
 
   static void OnComplete(void* closure) {
     auto* box = static_cast<Box*>(closure);
+    // The handler's captures go before Close() returns, not at some later moment on this
+    // thread (they may hold executors whose io_context the caller is about to destroy).
+    box->handler = nullptr;
     box->done.set_value();
     delete box;
   }
