@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CPU time per call of a micro-cpp server and of micro-bench (less sensitive to a busy machine
-#   [SIZE=bytes] bench/cpu_per_call.sh <server> <micro-bench> [calls] [in flight] [server flags]
+# than QPS): N calls at C in flight (SIZE-byte payloads), server on core 0, client on core 1.
 #   [SIZE=bytes] bench/cpu_per_call.sh <server> <micro-bench> [calls] [in flight] [server flags]
 set -euo pipefail
 server=$1 client=$2 calls=${3:-100000} conc=${4:-64} size=${SIZE:-64}
