@@ -17,17 +17,18 @@ WARMUP=0.5
 BUILD_FIRST=1
 SERVER_CPU=0
 CLIENT_CPU=1
-SYSTEMS="raw micro-proto micro-json grpc"
+SYSTEMS="raw micro-proto micro-async micro-json grpc"
 OUT=""
 
 usage() {
   cat <<EOF
 usage: bench/compare.sh [--rounds N] [--seconds S] [--warmup S] [--no-build] [--build-dir DIR]
-                        [--systems "raw micro-proto micro-json grpc"] [--cpus SERVER,CLIENT]
+                        [--systems "raw micro-proto micro-async micro-json grpc"] [--cpus SERVER,CLIENT]
                         [--out DIR]
   Builds (cmake --preset default: RelWithDebInfo) unless --no-build, then runs every
   scenario (64 B x 1 in flight, 64 B x 64, 64 KiB x 8) for every system, round after round,
-  plus idle RSS, peak RSS under load and launch-to-first-answer time. Raw results (one JSON
+  plus idle RSS, peak RSS under load and launch-to-first-answer time. micro-proto serves
+  Echo.Call with a sync handler (handler pool), micro-async with a coroutine handler. Raw results (one JSON
   line per run) are kept in --out (default: a temporary directory, printed at the end).
 EOF
 }
@@ -78,6 +79,7 @@ trap cleanup EXIT
 server_cmd() {
   case "$1" in
     raw) echo "$B/raw-echo-server --address 127.0.0.1:$2" ;;
+    micro-async) echo "$B/micro-bench-server --async --registry memory --server_address 127.0.0.1:$2" ;;
     micro-*) echo "$B/micro-bench-server --registry memory --server_address 127.0.0.1:$2" ;;
     grpc) echo "$B/grpc-echo-server --address 127.0.0.1:$2" ;;
   esac
@@ -86,7 +88,7 @@ server_cmd() {
 client_cmd() {
   case "$1" in
     raw) echo "$B/raw-echo-bench" ;;
-    micro-proto) echo "$B/micro-bench --content_type proto" ;;
+    micro-proto|micro-async) echo "$B/micro-bench --content_type proto" ;;
     micro-json) echo "$B/micro-bench --content_type json" ;;
     grpc) echo "$B/grpc-echo-bench" ;;
   esac

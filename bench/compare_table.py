@@ -5,7 +5,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-ORDER = ["raw", "micro-proto", "micro-json", "grpc", "greeter"]
+ORDER = ["raw", "micro-proto", "micro-async", "micro-json", "grpc", "greeter"]
 
 
 def median(values):
