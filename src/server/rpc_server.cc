@@ -327,7 +327,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
 Result<std::shared_ptr<Server>> NewServer(ServerOptions options) {
   if (!options.transport) return errors::BadRequest("go.micro.server", "a transport is required");
   if (options.handler_threads == 0) {
-    options.handler_threads = std::max(2u, std::thread::hardware_concurrency());
+    options.handler_threads = std::max<std::size_t>(2, Runtime::Cpus());
   }
   return std::shared_ptr<Server>(std::make_shared<RpcServer>(std::move(options)));
 }
