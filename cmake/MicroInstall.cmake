@@ -22,3 +22,12 @@ install(FILES
   ${PROJECT_SOURCE_DIR}/cmake/MicroDependencies.cmake
   ${PROJECT_SOURCE_DIR}/cmake/MicroProtobuf.cmake
   DESTINATION ${MICRO_CMAKE_DIR})
+
+# Plugin micro::nats (when built), in an export set of its own: the core package does not need
+# libnats; microConfig.cmake finds libnats and loads these targets only when they exist.
+if(TARGET micro_nats)
+  install(TARGETS micro_nats EXPORT microNatsTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/plugins/nats/include/micro
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(EXPORT microNatsTargets NAMESPACE micro:: DESTINATION ${MICRO_CMAKE_DIR})
+endif()

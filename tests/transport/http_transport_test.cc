@@ -1,5 +1,5 @@
-// The HTTP transport over real loopback sockets: go-micro's captured bytes, pipelining,
-// many connections, and every limit and timeout.
+// The HTTP transport over real loopback sockets: go-micro's captured bytes, pipelining, and
+// every limit and timeout. (What any transport must do is in transport_contract.cc.)
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
@@ -205,114 +205,6 @@ TEST_F(HttpTransportTest, ClientAndServerRoundTripAndConnectionClose) {
   EXPECT_TRUE(IsEof(eof)) << eof.error();
 }
 
-TEST_F(HttpTransportTest, ThousandConcurrentConnections) {
-  Serve({}, testing::EchoHandler);
-  constexpr int kConns = 1000;
-  asio::io_context io;
-  std::atomic<int> ok{0};
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kConns; ++i) {
-    asio::co_spawn(
-        io,
-        [&, i]() -> asio::awaitable<void> {
-          auto s = co_await transport_->Dial(listener_->Addr());
-          if (!s.ok()) co_return;
-          Message m{{{"Micro-Id", std::to_string(i)}}, "payload " + std::to_string(i)};
-          if (!(co_await (*s)->Send(m)).ok()) co_return;
-          Message in;
-          if ((co_await (*s)->Recv(in)).ok() && in.body == m.body) ++ok;
-          (*s)->Close();
-        },
-        asio::detached);
-  }
-  io.run();
-  EXPECT_EQ(ok.load(), kConns);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
-}
-
-TEST_F(HttpTransportTest, LargeBodiesBothWays) {
-  Serve({}, testing::EchoHandler);
-  auto sock = transport_->DialSync(listener_->Addr());
-  ASSERT_TRUE(sock.ok());
-  std::string big(8 << 20, '\0');
-  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131 + 7);
-  Message in;
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE((*sock)->SendSync({{{"Micro-Id", std::to_string(i)}}, big}).ok());
-    ASSERT_TRUE((*sock)->RecvSync(in).ok());
-    EXPECT_TRUE(in.body == big);
-    EXPECT_EQ(in.header.GetOr("Micro-Id"), std::to_string(i));
-  }
-}
-
-// A user-supplied executor run by several threads: per-connection strands keep it safe.
-TEST_F(HttpTransportTest, SharedMultiThreadedExecutor) {
-  asio::io_context io;
-  auto guard = asio::make_work_guard(io);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 3; ++i) threads.emplace_back([&io] { io.run(); });
-  TransportOptions o;
-  o.executor = io.get_executor();
-  Serve(o, testing::EchoHandler);
-  std::vector<std::thread> clients;
-  std::atomic<int> ok{0};
-  for (int c = 0; c < 8; ++c) {
-    clients.emplace_back([&, c] {
-      auto sock = transport_->DialSync(listener_->Addr());
-      if (!sock.ok()) return;
-      for (int i = 0; i < 200; ++i) {
-        Message out{{{"Micro-Id", std::to_string(i)}}, std::to_string(c * 1000 + i)};
-        Message in;
-        if ((*sock)->SendSync(out).ok() && (*sock)->RecvSync(in).ok() && in.body == out.body) {
-          ++ok;
-        }
-      }
-    });
-  }
-  for (auto& t : clients) t.join();
-  EXPECT_EQ(ok.load(), 8 * 200);
-  listener_->Close();
-  listener_.reset();
-  transport_.reset();
-  guard.reset();
-  io.stop();
-  for (auto& t : threads) t.join();
-}
-
-// Not a benchmark (bench/ will be): a smoke test that many small calls on one connection are
-// quick, printing the rate for a rough idea.
-TEST_F(HttpTransportTest, ManySmallCallsOnOneConnection) {
-  Serve({}, testing::EchoHandler);
-  asio::io_context io;
-  constexpr int kCalls = 20000;
-  int ok = 0;
-  const auto start = std::chrono::steady_clock::now();
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        auto s = co_await transport_->Dial(listener_->Addr());
-        if (!s.ok()) co_return;
-        Message out{{{"Content-Type", "application/json"},
-                     {"Micro-Id", "0"},
-                     {"Micro-Service", "greeter"},
-                     {"Micro-Method", "Greeter.Hello"}},
-                    "{\"name\":\"John\"}\n"};
-        Message in;
-        for (int i = 0; i < kCalls; ++i) {
-          if (!(co_await (*s)->Send(out)).ok()) break;
-          if (!(co_await (*s)->Recv(in)).ok()) break;
-          if (in.body == out.body) ++ok;
-        }
-      },
-      asio::detached);
-  io.run();
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_EQ(ok, kCalls);
-  std::printf("[   INFO   ] %d sequential round trips in %.3f s: %.0f/s\n", kCalls, secs,
-              kCalls / secs);
-}
-
 TEST_F(HttpTransportTest, OversizedHeaderGets431AndServerKeepsServing) {
   TransportOptions o;
   o.max_header_bytes = 1024;
@@ -504,22 +396,6 @@ TEST_F(HttpTransportTest, ListenAddresses) {
   (*b)->Close();
   auto refused = (*t)->DialSync("127.0.0.1:" + std::to_string(port));
   EXPECT_FALSE(refused.ok());
-}
-
-TEST_F(HttpTransportTest, SyncCallOnIoThreadIsAnErrorNotADeadlock) {
-  Serve({}, [](std::shared_ptr<Socket> s) -> asio::awaitable<void> {
-    Message m;
-    Status st = s->RecvSync(m);  // on the socket's own thread
-    (void)co_await s->Recv(m);
-    m.header.Set("Sync-Error", st.ok() ? "none" : st.error().detail);
-    co_await s->Send(m);
-  });
-  auto sock = transport_->DialSync(listener_->Addr());
-  ASSERT_TRUE(sock.ok());
-  ASSERT_TRUE((*sock)->SendSync({}).ok());
-  Message in;
-  ASSERT_TRUE((*sock)->RecvSync(in).ok());
-  EXPECT_NE(in.header.GetOr("Sync-Error").find("deadlock"), std::string::npos);
 }
 
 }  // namespace
