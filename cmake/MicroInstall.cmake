@@ -22,3 +22,15 @@ install(FILES
   ${PROJECT_SOURCE_DIR}/cmake/MicroDependencies.cmake
   ${PROJECT_SOURCE_DIR}/cmake/MicroProtobuf.cmake
   DESTINATION ${MICRO_CMAKE_DIR})
+
+# Registry plugins (micro::etcd, micro::consul): libraries and headers, in the same export set.
+foreach(plugin etcd consul)
+  if(TARGET micro_${plugin})
+    install(TARGETS micro_${plugin} EXPORT microTargets
+      ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+      LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+      INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+    install(DIRECTORY ${PROJECT_SOURCE_DIR}/plugins/${plugin}/include/micro/
+      DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/micro)
+  endif()
+endforeach()
