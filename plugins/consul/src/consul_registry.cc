@@ -262,7 +262,8 @@ asio::awaitable<void> ServiceLoop(std::shared_ptr<Agent> agent, std::shared_ptr<
   auto backoff = std::chrono::milliseconds(100);
   while (!w->ctx.cancelled() && !w->queue->stopped()) {
     Context ctx = w->ctx.ChildWithTimeout(agent->wait_duration + agent->timeout);
-    auto a = co_await agent->Do("GET", agent->HealthTarget(name, index), {}, ctx);
+    std::string method = "GET", target = agent->HealthTarget(name, index), body;
+    auto a = co_await agent->Do(std::move(method), std::move(target), std::move(body), ctx);
     if (w->ctx.cancelled()) break;
     if (!a || a->status != 200) {
       co_await Sleep(backoff);
@@ -285,7 +286,8 @@ asio::awaitable<void> CatalogLoop(std::shared_ptr<Agent> agent, std::shared_ptr<
   auto backoff = std::chrono::milliseconds(100);
   while (!w->ctx.cancelled() && !w->queue->stopped()) {
     Context ctx = w->ctx.ChildWithTimeout(agent->wait_duration + agent->timeout);
-    auto a = co_await agent->Do("GET", agent->CatalogTarget(index), {}, ctx);
+    std::string method = "GET", target = agent->CatalogTarget(index), body;
+    auto a = co_await agent->Do(std::move(method), std::move(target), std::move(body), ctx);
     if (w->ctx.cancelled()) break;
     if (!a || a->status != 200 || !a->body.is_object()) {
       co_await Sleep(backoff);

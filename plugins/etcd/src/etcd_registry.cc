@@ -132,7 +132,7 @@ asio::awaitable<void> WatchLoop(std::shared_ptr<Shared> shared, std::shared_ptr<
     if (next_revision > 0) create["start_revision"] = std::to_string(next_revision);
     Json request = {{"create_request", std::move(create)}};
     bool restart = false;
-    Status st = co_await gw.Watch(std::move(request), w->ctx, [&](const Json& line) {
+    std::function<bool(const Json&)> on_line = [&](const Json& line) {
       if (line.contains("error")) {
         log::Warn("etcd registry: watch error: {}", line["error"].dump());
         return false;
@@ -181,7 +181,8 @@ asio::awaitable<void> WatchLoop(std::shared_ptr<Shared> shared, std::shared_ptr<
         if (w->queue->Wants(out.service.name)) w->queue->Push(std::move(out));
       }
       return !w->queue->stopped();
-    });
+    };
+    Status st = co_await gw.Watch(std::move(request), w->ctx, std::move(on_line));
     if (w->ctx.cancelled() || w->queue->stopped()) break;
     if (!st.ok()) log::Debug("etcd registry: watch ended: {}", st.error().detail);
     if (!restart) {

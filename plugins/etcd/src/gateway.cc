@@ -137,8 +137,8 @@ asio::awaitable<Status> Gateway::Authenticate() {
     const std::size_t idx = (first + i) % n;
     http::Request req{.method = "POST", .target = "/v3/auth/authenticate", .body = text};
     req.header.Set("Content-Type", "application/json");
-    auto rsp = co_await client_.Send(options_.endpoints[idx], std::move(req),
-                                     Context::WithTimeout(options_.timeout));
+    Context ctx = Context::WithTimeout(options_.timeout);
+    auto rsp = co_await client_.Send(options_.endpoints[idx], std::move(req), ctx);
     if (!rsp) {
       last = std::move(rsp).error();
       continue;
@@ -176,8 +176,9 @@ asio::awaitable<Result<Json>> Gateway::Post(std::string path, Json body) {
     const std::size_t first = current();
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t idx = (first + i) % n;
-      auto rsp = co_await client_.Send(options_.endpoints[idx], MakeRequest(path, text),
-                                       Context::WithTimeout(options_.timeout));
+      http::Request req = MakeRequest(path, text);
+      Context ctx = Context::WithTimeout(options_.timeout);
+      auto rsp = co_await client_.Send(options_.endpoints[idx], std::move(req), ctx);
       if (!rsp) {
         last = errors::InternalServerError(std::string(kErrorId), "etcd {}: {}",
                                            options_.endpoints[idx], rsp.error().detail);
@@ -213,27 +214,28 @@ asio::awaitable<Status> Gateway::Watch(Json create_request, Context ctx,
   http::Request req = MakeRequest("/v3/watch", create_request.dump());
   std::string pending;
   bool stopped = false;
-  Status st = co_await client_.Stream(
-      endpoint, std::move(req), std::move(ctx),
-      [](const http::Response& head) { return head.status == 200; },
-      [&](std::string_view data) {
-        pending.append(data);
-        std::size_t start = 0;
-        for (;;) {
-          const auto nl = pending.find('\n', start);
-          if (nl == std::string::npos) break;
-          Json line =
-              Json::parse(std::string_view(pending).substr(start, nl - start), nullptr, false);
-          start = nl + 1;
-          if (line.is_discarded()) continue;
-          if (!on_line(line)) {
-            stopped = true;
-            return false;
-          }
-        }
-        pending.erase(0, start);
-        return true;
-      });
+  std::function<bool(const http::Response&)> on_head = [](const http::Response& head) {
+    return head.status == 200;
+  };
+  std::function<bool(std::string_view)> on_data = [&](std::string_view data) {
+    pending.append(data);
+    std::size_t start = 0;
+    for (;;) {
+      const auto nl = pending.find('\n', start);
+      if (nl == std::string::npos) break;
+      Json line = Json::parse(std::string_view(pending).substr(start, nl - start), nullptr, false);
+      start = nl + 1;
+      if (line.is_discarded()) continue;
+      if (!on_line(line)) {
+        stopped = true;
+        return false;
+      }
+    }
+    pending.erase(0, start);
+    return true;
+  };
+  Status st = co_await client_.Stream(endpoint, std::move(req), std::move(ctx), std::move(on_head),
+                                      std::move(on_data));
   (void)stopped;
   co_return st;
 }
