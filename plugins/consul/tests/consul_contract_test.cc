@@ -10,8 +10,8 @@ namespace micro::testing {
 namespace {
 
 FakeConsul& SharedFake() {
-  static FakeConsul* fake = new FakeConsul();  // lives until exit (watch threads may linger)
-  return *fake;
+  static FakeConsul fake;  // stopped (its threads joined) at exit
+  return fake;
 }
 
 Result<std::shared_ptr<Registry>> MakeFake() {
