@@ -1,17 +1,19 @@
 // A queue filled from any thread (nats.c's) and drained by one coroutine on an asio executor.
 //
-// Wake-ups go through a one-slot concurrent_channel used as a doorbell: a ring that arrives
-// before the consumer starts waiting stays in the slot, so no wake-up is lost whatever the
-// executor (strand or multi-threaded). The queue holds no timers or sockets, so its last
-// reference may safely be dropped on a nats.c thread.
+// The consumer waits on a steady_timer (its deadline). Pushes set `rung_` and cancel that
+// timer under the queue's mutex, and the consumer starts its wait under the same mutex (in the
+// async operation's initiation), so a push can never slip in between "queue empty" and "wait
+// started", whatever the executor (strand or multi-threaded). The queue itself holds no asio
+// objects, so its last reference may safely be dropped on a nats.c thread.
 #pragma once
 
 #include <micro/context.h>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/concurrent_channel.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <deque>
@@ -25,7 +27,7 @@ namespace micro::nats_detail {
 template <class T>
 class AsyncQueue : public std::enable_shared_from_this<AsyncQueue<T>> {
  public:
-  explicit AsyncQueue(asio::any_io_executor ex) : ex_(ex), bell_(ex, 1) {}
+  explicit AsyncQueue(asio::any_io_executor ex) : ex_(std::move(ex)) {}
 
   // Any thread. False when closed.
   bool Push(T value) {
@@ -57,9 +59,9 @@ class AsyncQueue : public std::enable_shared_from_this<AsyncQueue<T>> {
 
   // On the queue's executor, one consumer at a time. A zero timeout waits forever.
   asio::awaitable<PopStatus> Pop(T& out, Duration timeout) {
-    std::optional<asio::steady_timer> timer;
     const TimePoint deadline =
         timeout > Duration::zero() ? Clock::now() + timeout : TimePoint::max();
+    asio::steady_timer timer(ex_, deadline);
     for (;;) {
       {
         std::lock_guard lock(mu_);
@@ -69,30 +71,47 @@ class AsyncQueue : public std::enable_shared_from_this<AsyncQueue<T>> {
           co_return PopStatus::kOk;
         }
         if (closed_) co_return PopStatus::kClosed;
+        rung_ = false;
       }
       if (Clock::now() >= deadline) co_return PopStatus::kTimeout;
-      if (!timer && deadline != TimePoint::max()) {
-        // The timer rings the bell too; it captures only a weak reference (it may fire
-        // after Pop returned, and a stale ring merely costs the next Pop one extra check).
-        timer.emplace(ex_, deadline);
-        timer->async_wait([w = this->weak_from_this()](std::error_code ec) {
-          if (ec) return;
-          if (auto self = w.lock()) self->Ring();
-        });
-      }
-      (void)co_await bell_.async_receive(asio::experimental::as_tuple(asio::use_awaitable));
+      co_await Wait(timer);
     }
   }
 
  private:
-  void Ring() { (void)bell_.try_send(std::error_code{}, 0); }
+  // Completes when rung (or closed) or at the timer's deadline. The wait is started under mu_,
+  // so Ring cannot run between the caller's check and the start of the wait.
+  asio::awaitable<void> Wait(asio::steady_timer& timer) {
+    // as_tuple: a cancelled wait (the ring) is not an exception.
+    constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+    (void)co_await asio::async_initiate<decltype(kNoThrow), void(std::error_code)>(
+        [this, &timer](auto handler) {
+          std::unique_lock lock(mu_);
+          if (rung_) {
+            lock.unlock();
+            asio::post(ex_, [h = std::move(handler)]() mutable { h(std::error_code{}); });
+            return;
+          }
+          waiting_ = &timer;
+          timer.async_wait(std::move(handler));
+        },
+        kNoThrow);
+    std::lock_guard lock(mu_);
+    waiting_ = nullptr;
+  }
+
+  void Ring() {
+    std::lock_guard lock(mu_);
+    rung_ = true;
+    if (waiting_) waiting_->cancel();
+  }
 
   asio::any_io_executor ex_;
-  // (std::error_code, int): void(std::error_code) alone is ambiguous in asio 1.22's channels.
-  asio::experimental::concurrent_channel<void(std::error_code, int)> bell_;
   mutable std::mutex mu_;
   std::deque<T> q_;
   bool closed_ = false;
+  bool rung_ = false;
+  asio::steady_timer* waiting_ = nullptr;  // the consumer's timer while it waits
 };
 
 }  // namespace micro::nats_detail

@@ -29,10 +29,8 @@ class NatsRpcTest : public ::testing::Test {
     if (auto why = nats_test::SkipReason(); !why.empty()) GTEST_SKIP() << why;
     transport_ = *nats::NewTransport({.addrs = {Nats().address()}});
     registry_ = *nats::NewRegistry({.addrs = {Nats().address()}});
-    auto server = NewServer({.name = service_,
-                             .address = ":0",
-                             .transport = transport_,
-                             .registry = registry_});
+    auto server = NewServer(
+        {.name = service_, .address = ":0", .transport = transport_, .registry = registry_});
     ASSERT_TRUE(server.ok()) << server.error();
     server_ = *server;
     Handler echo{.name = "Echo"};
