@@ -16,11 +16,11 @@
 #include "micro/runtime.h"
 #include "micro/server.h"
 #include "micro/transport.h"
-#include "util/advertise.h"
 #include "server/endpoint_description.h"
 #include "server/router.h"
 #include "server/server_stream.h"
 #include "server/subscribers.h"
+#include "util/advertise.h"
 
 namespace micro {
 
@@ -143,8 +143,8 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     svc.version = options_.version;
     registry::Node node;
     node.id = options_.name + "-" + (options_.id.empty() ? DefaultServerId() : options_.id);
-    node.address = util::AdvertiseAddress(address_.empty() ? options_.address : address_,
-                                                   options_.advertise);
+    node.address =
+        util::AdvertiseAddress(address_.empty() ? options_.address : address_, options_.advertise);
     node.metadata = {options_.metadata.begin(), options_.metadata.end()};
     node.metadata["transport"] = options_.transport->Name();
     node.metadata["broker"] = options_.broker ? options_.broker->String() : "http";
