@@ -31,3 +31,15 @@ if(TARGET micro_nats)
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
   install(EXPORT microNatsTargets NAMESPACE micro:: DESTINATION ${MICRO_CMAKE_DIR})
 endif()
+
+# Registry plugins (micro::etcd, micro::consul): libraries and headers, in the same export set.
+foreach(plugin etcd consul)
+  if(TARGET micro_${plugin})
+    install(TARGETS micro_${plugin} EXPORT microTargets
+      ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+      LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+      INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+    install(DIRECTORY ${PROJECT_SOURCE_DIR}/plugins/${plugin}/include/micro/
+      DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/micro)
+  endif()
+endforeach()

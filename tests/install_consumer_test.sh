@@ -14,3 +14,4 @@ run cmake -S "$consumer_src" -B "$work/build" -G Ninja -DCMAKE_CXX_COMPILER="$cx
   -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release
 run cmake --build "$work/build"
 "$work/build/consumer"
+[[ ! -x "$work/build/consumer_plugins" ]] || "$work/build/consumer_plugins"

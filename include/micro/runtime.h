@@ -1,7 +1,7 @@
 // micro::Runtime: the I/O threads that run sockets, timers and coroutine handlers.
 //
-// One io_context run by N threads (default: hardware threads). A Service creates one and hands
-// its executor to the transport, server and client; code that builds parts by hand may share
+// One io_context run by N threads (default: the CPUs it may run on). A Service creates one and
+// hands its executor to the transport, server and client; code that builds parts by hand may share
 // Runtime::Default(). Sync handlers never run here: servers run them on a separate handler
 // pool, so a blocking handler cannot stall I/O.
 //
@@ -21,7 +21,8 @@ namespace micro {
 
 class Runtime {
  public:
-  // threads == 0: std::thread::hardware_concurrency() (at least 1).
+  // threads == 0: Cpus(), the CPUs this process may run on (so a server pinned with taskset
+  // to one core runs one I/O thread, not one per core of the machine).
   explicit Runtime(std::size_t threads = 0);
   // Stops the io_context and joins the threads. Must not be called from an I/O thread.
   ~Runtime();
@@ -34,6 +35,8 @@ class Runtime {
 
   // A process-wide runtime, started on first use and never destroyed.
   static Runtime& Default();
+  // CPUs in this process's affinity mask (at least 1; hardware_concurrency() if unknown).
+  static std::size_t Cpus();
   // True on a thread run by any Runtime.
   static bool InIoThread();
 

@@ -54,7 +54,7 @@ struct ServerOptions {
   Duration register_interval = std::chrono::seconds(30);
   // Stop waits this long for in-flight calls before closing connections (go-micro: no drain).
   Duration drain_timeout = std::chrono::seconds(5);
-  std::size_t handler_threads = 0;         // 0: hardware threads (at least 2)
+  std::size_t handler_threads = 0;         // 0: Runtime::Cpus() (at least 2)
   std::vector<HandlerWrapper> wrappers;    // first listed is outermost
   std::function<Status()> register_check;  // fails: deregister until it passes again
   // Carries the subscribers' messages; optional: Subscribe fails (400) at Start without one.

@@ -65,7 +65,7 @@ struct ServiceOptions {
 
   ClientOptions client;  // transport/selector/executor are filled in by the service
   std::vector<HandlerWrapper> wrappers;
-  std::size_t threads = 0;  // I/O threads; 0: hardware threads
+  std::size_t threads = 0;  // I/O threads; 0: Runtime::Cpus()
 
   std::vector<std::function<Status()>> before_start, after_start, before_stop, after_stop;
   bool handle_signals = true;

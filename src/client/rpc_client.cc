@@ -247,6 +247,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     const Duration conn_timeout = opts.connection_timeout.value_or(options_.connection_timeout);
 
     Message out;
+    out.header.reserve(ctx.metadata().size() + 8);
     for (const auto& [k, v] : ctx.metadata()) {
       if (!EqualsIgnoreCase(k, "Micro-Topic")) out.header.Set(k, v);
     }
@@ -311,7 +312,8 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     co_return DecodeResponse(**codec, in, rsp);
   }
 
-  static Status DecodeResponse(const codec::Codec& codec, const Message& in, codec::ReadBody rsp) {
+  // Reads the answer; in.header is moved into the codec's message (not copied).
+  static Status DecodeResponse(const codec::Codec& codec, Message& in, codec::ReadBody rsp) {
     if (auto err = GetHeader(in.header, "Micro-Error"); err && !err->empty()) {
       return Error::Parse(*err);
     }
@@ -320,7 +322,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     }
     codec::Message head;
     head.type = codec::MessageType::kResponse;
-    head.header = in.header;
+    head.header = std::move(in.header);
     std::string_view payload;
     Status s = codec.ReadHeader(in.body, head, payload);
     if (s && !head.error.empty()) return Error::Parse(head.error);

@@ -121,7 +121,7 @@ class Conn {
 // The state of one call, shared with its watchdog and the context's cancel callback. Touched
 // only on the call's strand.
 struct Call : std::enable_shared_from_this<Call> {
-  Call(asio::strand<asio::any_io_executor> s, Context c)
+  Call(asio::any_io_executor s, Context c)
       : strand(std::move(s)), ctx(std::move(c)), dog(strand, [this] { Expire(); }) {}
 
   void Expire() {
@@ -149,7 +149,7 @@ struct Call : std::enable_shared_from_this<Call> {
     return std::nullopt;
   }
 
-  asio::strand<asio::any_io_executor> strand;
+  asio::any_io_executor strand;  // the strand the call's coroutine runs on
   Context ctx;
   Watchdog dog;
   const char* phase = "request timeout";
@@ -250,8 +250,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       endpoints.emplace_back(ip, hp->min_port);
     } else {
       tcp::resolver resolver(call.strand);
-      auto [rec, results] =
-          co_await resolver.async_resolve(host, std::to_string(hp->min_port), kNoThrow);
+      const std::string port = std::to_string(hp->min_port);
+      auto [rec, results] = co_await resolver.async_resolve(host, port, kNoThrow);
       if (rec) co_return IoFailure("resolving " + host, rec);
       for (const auto& r : results) endpoints.push_back(r.endpoint());
     }
@@ -369,7 +369,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         request.target.find_first_of(" \r\n") != std::string::npos) {
       co_return errors::BadRequest(std::string(kClientErrorId), "bad method or target");
     }
-    auto call = std::make_shared<Call>(asio::make_strand(executor), ctx);
+    // The watchdog and cancellation run on the coroutine's own strand (see Send).
+    auto call = std::make_shared<Call>(co_await asio::this_coro::executor, ctx);
     call->dog.SetOwner(call->weak_from_this());
     const uint64_t cancel_id = ctx.OnCancel([weak = call->weak_from_this(), s = call->strand] {
       asio::post(s, [weak] {
@@ -444,9 +445,9 @@ Client::~Client() {
 asio::awaitable<Result<Response>> Client::Send(std::string address, Request request, Context ctx) {
   auto impl = impl_;
   auto strand = asio::make_strand(impl->executor);
-  co_return co_await asio::co_spawn(
-      strand, impl->Do(std::move(address), std::move(request), std::move(ctx), nullptr),
-      asio::use_awaitable);
+  // (Named, not a temporary inside co_await: see the g++ 12 note in docs/building.md.)
+  auto call = impl->Do(std::move(address), std::move(request), std::move(ctx), nullptr);
+  co_return co_await asio::co_spawn(strand, std::move(call), asio::use_awaitable);
 }
 
 Result<Response> Client::SendSync(std::string address, Request request, Context ctx) {
@@ -466,9 +467,8 @@ asio::awaitable<Status> Client::Stream(std::string address, Request request, Con
   if (!on_data) on_data = [](std::string_view) { return true; };
   StreamSinks sinks{&on_head, &on_data};
   auto strand = asio::make_strand(impl->executor);
-  Result<Response> r = co_await asio::co_spawn(
-      strand, impl->Do(std::move(address), std::move(request), std::move(ctx), &sinks),
-      asio::use_awaitable);
+  auto call = impl->Do(std::move(address), std::move(request), std::move(ctx), &sinks);
+  Result<Response> r = co_await asio::co_spawn(strand, std::move(call), asio::use_awaitable);
   if (!r) co_return std::move(r).error();
   co_return Status{};
 }

@@ -14,6 +14,7 @@ constexpr char Lower(char c) { return util::AsciiLower(c); }
 bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const noexcept {
   const size_t n = std::min(a.size(), b.size());
   for (size_t i = 0; i < n; ++i) {
+    if (a[i] == b[i]) continue;  // the common case: same spelling
     const char ca = Lower(a[i]);
     const char cb = Lower(b[i]);
     if (ca != cb) return static_cast<unsigned char>(ca) < static_cast<unsigned char>(cb);
@@ -35,35 +36,53 @@ std::string CanonicalHeaderKey(std::string_view key) {
   return out;
 }
 
+Metadata::Metadata(std::initializer_list<std::pair<const std::string, std::string>> init) {
+  map_.reserve(init.size());
+  for (const auto& [k, v] : init) SetIfAbsent(k, v);
+}
+
+std::vector<Metadata::value_type>::iterator Metadata::LowerBound(std::string_view key) {
+  return std::lower_bound(
+      map_.begin(), map_.end(), key,
+      [](const value_type& e, std::string_view k) { return CaseInsensitiveLess()(e.first, k); });
+}
+
+const Metadata::value_type* Metadata::Find(std::string_view key) const {
+  const auto it = const_cast<Metadata*>(this)->LowerBound(key);
+  if (it == map_.end() || !EqualsIgnoreCase(it->first, key)) return nullptr;
+  return &*it;
+}
+
 std::optional<std::string_view> Metadata::Get(std::string_view key) const {
-  const auto it = map_.find(key);
-  if (it == map_.end()) return std::nullopt;
-  return std::string_view(it->second);
+  const value_type* e = Find(key);
+  if (e == nullptr) return std::nullopt;
+  return std::string_view(e->second);
 }
 
 std::string_view Metadata::GetOr(std::string_view key, std::string_view fallback) const {
-  const auto it = map_.find(key);
-  return it == map_.end() ? fallback : std::string_view(it->second);
+  const value_type* e = Find(key);
+  return e == nullptr ? fallback : std::string_view(e->second);
 }
 
 void Metadata::Set(std::string_view key, std::string value) {
-  const auto it = map_.find(key);
-  if (it != map_.end()) {
+  const auto it = LowerBound(key);
+  if (it != map_.end() && EqualsIgnoreCase(it->first, key)) {
     it->second = std::move(value);
   } else {
-    map_.emplace(std::string(key), std::move(value));
+    map_.emplace(it, std::string(key), std::move(value));
   }
 }
 
 bool Metadata::SetIfAbsent(std::string_view key, std::string value) {
-  if (map_.find(key) != map_.end()) return false;
-  map_.emplace(std::string(key), std::move(value));
+  const auto it = LowerBound(key);
+  if (it != map_.end() && EqualsIgnoreCase(it->first, key)) return false;
+  map_.emplace(it, std::string(key), std::move(value));
   return true;
 }
 
 bool Metadata::Delete(std::string_view key) {
-  const auto it = map_.find(key);
-  if (it == map_.end()) return false;
+  const auto it = LowerBound(key);
+  if (it == map_.end() || !EqualsIgnoreCase(it->first, key)) return false;
   map_.erase(it);
   return true;
 }

@@ -1,5 +1,7 @@
 #include "micro/runtime.h"
 
+#include <sched.h>
+
 #include <algorithm>
 
 namespace micro {
@@ -7,8 +9,20 @@ namespace {
 thread_local bool t_in_io_thread = false;
 }  // namespace
 
-Runtime::Runtime(std::size_t threads) : work_(asio::make_work_guard(io_)) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+std::size_t Runtime::Cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<std::size_t>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// (The concurrency hint lets asio skip work a single-threaded io_context does not need.)
+Runtime::Runtime(std::size_t threads)
+    : io_(static_cast<int>(threads == 0 ? Cpus() : threads)), work_(asio::make_work_guard(io_)) {
+  if (threads == 0) threads = Cpus();
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) {
     threads_.emplace_back([this] {

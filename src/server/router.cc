@@ -200,16 +200,18 @@ HandlerFunc Router::Innermost(const Endpoint& endpoint) const {
   };
 }
 
-asio::awaitable<Message> Router::ServeUnary(const Message& request, std::string_view local,
+asio::awaitable<Message> Router::ServeUnary(Message& request, std::string_view local,
                                             std::string_view remote) {
   RouteInfo route = ReadRouteInfo(request.header);
   auto codec = RequestCodec(route);
   if (!codec) co_return UnsupportedContentType(route.content_type);
 
   codec::Message head = Head(route, codec::MessageType::kRequest);
-  head.header = request.header;
+  head.header = std::move(request.header);  // borrowed, not copied: ReadHeader only reads it
   std::string_view payload;
-  if (Status s = (*codec)->ReadHeader(request.body, head, payload); !s) {
+  Status read = (*codec)->ReadHeader(request.body, head, payload);
+  request.header = std::move(head.header);
+  if (Status s = std::move(read); !s) {
     co_return ErrorResponse(codec->get(), route,
                             "rpc: router cannot decode request: " + s.error().detail);
   }

@@ -54,8 +54,9 @@ class Router {
   // The endpoint for "Handler.Method", or go-micro's plain-text error.
   Result<const Endpoint*> Find(std::string_view endpoint) const;
 
-  // Serves one unary request and returns the answer to send.
-  asio::awaitable<Message> ServeUnary(const Message& request, std::string_view local,
+  // Serves one unary request and returns the answer to send. The request's header is borrowed
+  // (moved out and back, not copied) while the codec reads it; both are unchanged afterwards.
+  asio::awaitable<Message> ServeUnary(Message& request, std::string_view local,
                                       std::string_view remote);
 
   // Handlers that are advertised, sorted by name.

@@ -16,11 +16,11 @@
 #include "micro/runtime.h"
 #include "micro/server.h"
 #include "micro/transport.h"
-#include "util/advertise.h"
 #include "server/endpoint_description.h"
 #include "server/router.h"
 #include "server/server_stream.h"
 #include "server/subscribers.h"
+#include "util/advertise.h"
 
 namespace micro {
 
@@ -143,8 +143,8 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     svc.version = options_.version;
     registry::Node node;
     node.id = options_.name + "-" + (options_.id.empty() ? DefaultServerId() : options_.id);
-    node.address = util::AdvertiseAddress(address_.empty() ? options_.address : address_,
-                                                   options_.advertise);
+    node.address =
+        util::AdvertiseAddress(address_.empty() ? options_.address : address_, options_.advertise);
     node.metadata = {options_.metadata.begin(), options_.metadata.end()};
     node.metadata["transport"] = options_.transport->Name();
     node.metadata["broker"] = options_.broker ? options_.broker->String() : "http";
@@ -327,7 +327,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
 Result<std::shared_ptr<Server>> NewServer(ServerOptions options) {
   if (!options.transport) return errors::BadRequest("go.micro.server", "a transport is required");
   if (options.handler_threads == 0) {
-    options.handler_threads = std::max(2u, std::thread::hardware_concurrency());
+    options.handler_threads = std::max<std::size_t>(2, Runtime::Cpus());
   }
   return std::shared_ptr<Server>(std::make_shared<RpcServer>(std::move(options)));
 }

@@ -34,6 +34,9 @@ constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadBufferSize = 16 * 1024;
 constexpr Duration kRejectWriteTimeout = std::chrono::seconds(1);
 constexpr std::size_t kLingerBytes = 256 * 1024;
+// A body with at least this many bytes still to come bypasses the read buffer.
+constexpr std::size_t kDirectBodyBytes = 8 * 1024;
+constexpr std::size_t kNotDirect = static_cast<std::size_t>(-1);
 
 // What every socket and listener of one transport shares (and keeps alive).
 struct HttpShared {
@@ -116,6 +119,7 @@ class HttpSocket final : public Socket, public std::enable_shared_from_this<Http
     const auto& o = shared_->options;
     const bool header_timeout = o.header_read_timeout > Duration::zero();
     bool header_deadline = false;
+    std::size_t direct = kNotDirect;  // body bytes in place when reading straight into it
     if (server_) {
       if (first_request_ && header_timeout) {
         ArmRead(start_ + o.header_read_timeout, "header read");
@@ -149,9 +153,20 @@ class HttpSocket final : public Socket, public std::enable_shared_from_this<Http
           read_dog_.Arm(o.timeout > Duration::zero() ? o.timeout : o.idle_timeout);
         }
       }
-      auto [ec, n] =
-          co_await stream_.async_read_some(asio::buffer(rbuf_.get(), kReadBufferSize), kNoThrow);
+      // A large body with a known length is read straight into the message: no pass through
+      // the read buffer and no second copy (each read still re-arms the progress deadline).
+      if (direct == kNotDirect) {
+        if (const std::size_t left = parser_.body_remaining(); left >= kDirectBodyBytes) {
+          direct = msg.body.size();
+          msg.body.resize(direct + left);
+        }
+      }
+      const asio::mutable_buffer into =
+          direct == kNotDirect ? asio::buffer(rbuf_.get(), kReadBufferSize)
+                               : asio::buffer(msg.body.data() + direct, msg.body.size() - direct);
+      auto [ec, n] = co_await stream_.async_read_some(into, kNoThrow);
       if (ec) {
+        if (direct != kNotDirect) msg.body.resize(direct);
         read_dog_.Disarm();
         if (IsEofCode(ec) && !expired_) {
           if (!parser_.started()) co_return EofError();
@@ -162,6 +177,14 @@ class HttpSocket final : public Socket, public std::enable_shared_from_this<Http
         }
         if (expired_ && server_ && parser_.started()) co_return co_await Reject(408);
         co_return Failure("read", ec);
+      }
+      if (direct != kNotDirect) {
+        const char* data = msg.body.data() + direct;
+        direct += n;
+        const auto st = parser_.ParseBodyInPlace(data, n);
+        if (st == http::ParseStatus::kComplete) co_return Complete(msg);
+        if (st == http::ParseStatus::kError) co_return co_await Reject(parser_.error_status());
+        continue;
       }
       rend_ = n;
     }

@@ -154,7 +154,7 @@ struct HttpParser::Impl {
       self->limit_hit_ = 413;
       return -1;
     }
-    self->out_->body.append(at, n);
+    if (!self->body_in_place_) self->out_->body.append(at, n);
     return 0;
   }
   static int OnMessageComplete(llhttp_t* p) {
@@ -241,6 +241,21 @@ ParseStatus HttpParser::Parse(const char* data, std::size_t size, std::size_t* c
       if (limit_hit_ == 413) return Fail(413, "body larger than the limit");
       return Fail(400, llhttp_get_error_reason(&impl_->parser));
   }
+}
+
+std::size_t HttpParser::body_remaining() const {
+  const llhttp_t& p = impl_->parser;
+  if (!headers_complete_ || complete_ || error_status_ != 0) return 0;
+  if ((p.flags & F_CONTENT_LENGTH) == 0 || (p.flags & F_CHUNKED) != 0) return 0;
+  return static_cast<std::size_t>(p.content_length);
+}
+
+ParseStatus HttpParser::ParseBodyInPlace(const char* data, std::size_t n) {
+  body_in_place_ = true;
+  std::size_t used = 0;
+  const ParseStatus st = Parse(data, n, &used);
+  body_in_place_ = false;
+  return st;
 }
 
 ParseStatus HttpParser::Finish() {

@@ -49,6 +49,14 @@ class HttpParser {
   // error when a message was in progress.
   ParseStatus Finish();
 
+  // After the header block of a message with a Content-Length: the body bytes still to come
+  // (0 otherwise: no body left, chunked, or up to end of stream). Lets the transport read a
+  // large body straight into the message instead of through its read buffer.
+  std::size_t body_remaining() const;
+  // Parses n body bytes that the caller has already put in place inside the message body
+  // (read straight from the socket): they are checked and counted, not copied again.
+  ParseStatus ParseBodyInPlace(const char* data, std::size_t n);
+
   // Any byte of the current message seen / its header block complete.
   bool started() const { return started_; }
   bool headers_complete() const { return headers_complete_; }
@@ -89,6 +97,7 @@ class HttpParser {
   bool complete_ = false;
   bool wants_close_ = false;
   bool needs_resume_ = false;
+  bool body_in_place_ = false;  // OnBody counts without appending (ParseBodyInPlace)
   int status_code_ = 0;
   int error_status_ = 0;
   int limit_hit_ = 0;  // 413/431 set by a callback before it aborts the parse

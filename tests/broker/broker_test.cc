@@ -336,6 +336,35 @@ TEST_F(HttpBrokerTest, UndeliverableMessagesAreRetriedAndTheInboxIsBounded) {
   runner.join();
 }
 
+TEST(HttpBrokerTls, SecureBrokersDeliverOverTlsAndAdvertiseIt) {
+  auto registry = NewMemoryRegistry();
+  auto subscriber = *NewHttpBroker({.secure = true, .registry = registry});
+  auto publisher = *NewHttpBroker({.secure = true, .registry = registry});
+  ASSERT_TRUE(subscriber->Connect().ok());
+  ASSERT_TRUE(publisher->Connect().ok());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string got;
+  auto sub = subscriber->Subscribe("secret", [&](const broker::Event& e) {
+    std::lock_guard lock(mu);
+    got = e.message.body;
+    cv.notify_all();
+    return Status{};
+  });
+  ASSERT_TRUE(sub.ok());
+  auto nodes = registry->GetService("micro.http.broker");
+  ASSERT_TRUE(nodes.ok());
+  EXPECT_EQ((*nodes)[0].nodes[0].metadata.at("secure"), "true");
+  // Plain HTTP to a TLS receiver is refused, not served.
+  EXPECT_NE(RawRequest(subscriber->Address(), Post("/?id=x", "{}")).status, 200);
+  ASSERT_TRUE(publisher->Publish("secret", {.body = "over tls"}).ok());
+  std::unique_lock lock(mu);
+  EXPECT_TRUE(cv.wait_for(lock, 10s, [&] { return got == "over tls"; })) << got;
+  lock.unlock();
+  (void)publisher->Disconnect();
+  (void)subscriber->Disconnect();
+}
+
 TEST(HttpReceiverQuery, DecodesParameters) {
   EXPECT_EQ(broker_detail::QueryParam("/?id=a-b", "id"), "a-b");
   EXPECT_EQ(broker_detail::QueryParam("/?x=1&id=a%2Fb+c", "id"), "a/b c");
