@@ -2,14 +2,9 @@
 // pair of sockets joined by two message queues.
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 #include <atomic>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <random>
@@ -18,75 +13,14 @@
 #include "micro/transport.h"
 #include "transport/address.h"
 #include "transport/runtime.h"
+#include "util/async_queue.h"
 
 namespace micro {
 namespace {
 
 using namespace transport_detail;  // NOLINT(google-build-using-namespace)
-constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 
-// A multi-producer queue with one consumer coroutine running on `ex` (a strand).
-template <class T>
-class AsyncQueue : public std::enable_shared_from_this<AsyncQueue<T>> {
- public:
-  explicit AsyncQueue(asio::any_io_executor ex) : ex_(ex), timer_(ex) {}
-
-  // Any thread. False when the queue is closed.
-  bool Push(T value) {
-    {
-      std::lock_guard lock(mu_);
-      if (closed_) return false;
-      q_.push_back(std::move(value));
-    }
-    Wake();
-    return true;
-  }
-
-  // Any thread. Pop then returns what is queued, then nothing.
-  void Close() {
-    {
-      std::lock_guard lock(mu_);
-      if (closed_) return;
-      closed_ = true;
-    }
-    Wake();
-  }
-
-  enum class PopStatus { kOk, kClosed, kTimeout };
-
-  // On ex_ only. A zero timeout waits forever.
-  asio::awaitable<PopStatus> Pop(T& out, Duration timeout) {
-    const TimePoint deadline =
-        timeout > Duration::zero() ? Clock::now() + timeout : TimePoint::max();
-    for (;;) {
-      {
-        std::lock_guard lock(mu_);
-        if (!q_.empty()) {
-          out = std::move(q_.front());
-          q_.pop_front();
-          co_return PopStatus::kOk;
-        }
-        if (closed_) co_return PopStatus::kClosed;
-      }
-      if (Clock::now() >= deadline) co_return PopStatus::kTimeout;
-      // Pushes post a cancel to ex_, which runs only after this wait has started.
-      timer_.expires_at(deadline);
-      (void)co_await timer_.async_wait(kNoThrow);
-    }
-  }
-
- private:
-  void Wake() {
-    asio::post(ex_, [self = this->shared_from_this()] { self->timer_.cancel(); });
-  }
-
-  asio::any_io_executor ex_;
-  asio::steady_timer timer_;
-  std::mutex mu_;
-  std::deque<T> q_;
-  bool closed_ = false;
-};
-
+using util::AsyncQueue;
 using MessageQueue = AsyncQueue<Message>;
 
 class MemorySocket final : public Socket {

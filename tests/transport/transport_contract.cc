@@ -174,19 +174,10 @@ TEST_P(TransportContractTest, LargeBodiesBothWays) {
   }
 }
 
-// An io_context for a test's own client side that lives for the whole process: server-side
-// sockets of the memory transport may hold the client's queues (whose timers belong to this
-// io_context) until the transport's own thread lets go of them, after the test has returned.
-static asio::io_context& LongLivedIoContext() {
-  static auto* kept = new std::vector<std::unique_ptr<asio::io_context>>();
-  kept->push_back(std::make_unique<asio::io_context>());
-  return *kept->back();
-}
-
 TEST_P(TransportContractTest, ManyConcurrentConnections) {
   Serve({}, ContractEchoHandler);
   const int conns = GetParam().concurrent_connections;
-  asio::io_context& io = LongLivedIoContext();
+  asio::io_context io;
   std::atomic<int> ok{0};
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < conns; ++i) {
@@ -210,7 +201,7 @@ TEST_P(TransportContractTest, ManyConcurrentConnections) {
 
 // A user-supplied executor run by several threads: per-connection strands keep it safe.
 TEST_P(TransportContractTest, SharedMultiThreadedExecutor) {
-  asio::io_context& io = LongLivedIoContext();
+  asio::io_context io;
   auto guard = asio::make_work_guard(io);
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) threads.emplace_back([&io] { io.run(); });
@@ -245,7 +236,7 @@ TEST_P(TransportContractTest, SharedMultiThreadedExecutor) {
 // Not a benchmark (bench/ is): many small calls on one connection are quick; prints the rate.
 TEST_P(TransportContractTest, ManySmallCallsOnOneConnection) {
   Serve({}, ContractEchoHandler);
-  asio::io_context& io = LongLivedIoContext();
+  asio::io_context io;
   constexpr int kCalls = 5000;
   int ok = 0;
   const auto start = std::chrono::steady_clock::now();

@@ -20,7 +20,8 @@ using nats_detail::Conn;
 using nats_detail::Msg;
 using nats_detail::Subscription;
 
-const std::string kErrorId(broker::kErrorId);
+// Not a std::string: io threads may still build errors while static destructors run at exit.
+constexpr const char* kErrorId = broker::kErrorId.data();
 
 Error NotConnected() { return errors::New(kErrorId, "not connected", 503); }
 

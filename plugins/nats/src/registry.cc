@@ -20,7 +20,8 @@ using nats_detail::Msg;
 using nats_detail::Subscription;
 using registry::Service;
 
-const std::string kErrorId = "go.micro.registry";
+// Not a std::string: io threads may still build errors while static destructors run at exit.
+constexpr const char* kErrorId = "go.micro.registry";
 
 std::string Param(const RegistryOptions& o, const std::string& key, std::string fallback) {
   auto it = o.params.find(key);

@@ -12,20 +12,21 @@
 #include <map>
 #include <set>
 
-#include "async_queue.h"
 #include "conn.h"
 #include "micro/nats/nats.h"
+#include "util/async_queue.h"
 
 namespace micro::nats {
 namespace {
 
-using nats_detail::AsyncQueue;
 using nats_detail::Conn;
 using nats_detail::Msg;
 using nats_detail::Subscription;
+using util::AsyncQueue;
 using MsgQueue = AsyncQueue<Msg>;
 
-const std::string kErrorId(kTransportErrorId);
+// Not a std::string: io threads may still build errors while static destructors run at exit.
+constexpr const char* kErrorId = kTransportErrorId.data();
 
 Error Eof() { return errors::InternalServerError(kErrorId, "EOF"); }
 Error Closed() { return errors::InternalServerError(kErrorId, "socket closed"); }

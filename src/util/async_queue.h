@@ -1,10 +1,12 @@
-// A queue filled from any thread (nats.c's) and drained by one coroutine on an asio executor.
+// A queue filled from any thread and drained by one coroutine on an asio executor: the memory
+// transport's connections and the NATS plugin's (filled on nats.c's threads) use it.
 //
 // The consumer waits on a steady_timer (its deadline). Pushes set `rung_` and cancel that
 // timer under the queue's mutex, and the consumer starts its wait under the same mutex (in the
 // async operation's initiation), so a push can never slip in between "queue empty" and "wait
 // started", whatever the executor (strand or multi-threaded). The queue itself holds no asio
-// objects, so its last reference may safely be dropped on a nats.c thread.
+// objects, so its last reference may be dropped on any thread, also after the consumer's
+// io_context is gone (the consumer's timer lives in the Pop frame).
 #pragma once
 
 #include <micro/context.h>
@@ -22,10 +24,10 @@
 #include <optional>
 #include <system_error>
 
-namespace micro::nats_detail {
+namespace micro::util {
 
 template <class T>
-class AsyncQueue : public std::enable_shared_from_this<AsyncQueue<T>> {
+class AsyncQueue {
  public:
   explicit AsyncQueue(asio::any_io_executor ex) : ex_(std::move(ex)) {}
 
@@ -123,4 +125,4 @@ class AsyncQueue : public std::enable_shared_from_this<AsyncQueue<T>> {
   asio::steady_timer* waiting_ = nullptr;  // the consumer's timer while it waits
 };
 
-}  // namespace micro::nats_detail
+}  // namespace micro::util
