@@ -1,8 +1,9 @@
 // Logging through spdlog. The library logs to the spdlog logger named "micro".
 //
-// The level comes from MICRO_LOG_LEVEL (trace|debug|info|warn|error|fatal; default info),
-// read when the logger is first used; SetLevel() changes it at run time.
-// Replace the sink or the logger with spdlog's own API (e.g. spdlog::get("micro")).
+// The logger is made while the program starts (static initialisation), with the level from
+// MICRO_LOG_LEVEL (trace|debug|info|warn|error|fatal; default info); SetLevel() changes it at
+// run time. Route its output with spdlog's own API: Logger().sinks() (the same object as
+// spdlog::get("micro")). It is never destroyed, so threads may log while the program exits.
 //
 // Threading: safe from any thread (spdlog's multi-threaded sinks).
 #pragma once

@@ -57,6 +57,13 @@ spdlog::logger& Logger() {
   return **logger;
 }
 
+namespace {
+// Made while the program starts, so that the first log line of a thread that outlives main
+// (an I/O or nats.c thread at exit) does not go through spdlog's registry while static
+// destructors tear it down.
+[[maybe_unused]] const bool kLoggerMadeAtStart = (Logger(), true);
+}  // namespace
+
 void SetLevel(Level level) { Logger().set_level(ToSpdlog(level)); }
 
 Level GetLevel() {
