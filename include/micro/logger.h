@@ -21,7 +21,7 @@ enum class Level { kTrace, kDebug, kInfo, kWarn, kError, kFatal };
 // Parses trace|debug|info|warn|error|fatal (case-insensitive; "warning" also accepted).
 std::optional<Level> ParseLevel(std::string_view text);
 
-// The library logger; created on first use with the level from MICRO_LOG_LEVEL.
+// The library logger (see above).
 spdlog::logger& Logger();
 
 void SetLevel(Level level);
