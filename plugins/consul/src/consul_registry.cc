@@ -320,7 +320,8 @@ class ConsulRegistry final : public Registry {
     if (!a) return std::move(a).error();
     if (a->status != 200) return AgentError("health", *a);
     std::vector<registry::Service> out;
-    for (auto& [id, s] : SnapshotOf(std::string(name), a->body)) {
+    for (auto& entry : SnapshotOf(std::string(name), a->body)) {
+      registry::Service& s = entry.second;  // not a structured binding: clang 14 can't capture one
       auto it = std::find_if(out.begin(), out.end(),
                              [&](const auto& have) { return have.version == s.version; });
       if (it == out.end()) {
