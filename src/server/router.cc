@@ -22,20 +22,6 @@ std::unique_ptr<pb::Message> NewMessage(const google::protobuf::Descriptor* d) {
   return std::unique_ptr<pb::Message>(prototype ? prototype->New() : nullptr);
 }
 
-asio::awaitable<Status> InvokeSync(std::function<Status()> fn) { co_return fn(); }
-
-// Runs handler code, turning an escaping exception into a 500.
-template <class Fn>
-Status Guarded(const std::string& id, Fn&& fn) {
-  try {
-    return fn();
-  } catch (const std::exception& e) {
-    return errors::InternalServerError(id, e.what());
-  } catch (...) {
-    return errors::InternalServerError(id, "handler threw a non-standard exception");
-  }
-}
-
 // The codec header fields of a message about this request.
 codec::Message Head(const RouteInfo& route, codec::MessageType type) {
   codec::Message m;
@@ -110,6 +96,7 @@ Context RequestContext(const Metadata& header, std::string_view local, std::stri
       ctx = Context::WithTimeout(std::chrono::nanoseconds(ns));
     }
   }
+  ctx.metadata().reserve(header.size() + 2);  // kept by the copy: Local and Remote fit
   ctx.metadata() = header;
   ctx.metadata().Set("Local", std::string(local));
   ctx.metadata().Set("Remote", std::string(remote));
@@ -176,11 +163,6 @@ std::vector<const Handler*> Router::Advertised() const {
   return out;
 }
 
-asio::awaitable<Status> Router::OnPool(std::function<Status()> fn) const {
-  co_return co_await asio::co_spawn(options_.handler_pool, InvokeSync(std::move(fn)),
-                                    asio::use_awaitable);
-}
-
 HandlerFunc Router::Innermost(const Endpoint& endpoint) const {
   const std::string id = options_.server_name;
   if (endpoint.async_unary) {
@@ -195,8 +177,10 @@ HandlerFunc Router::Innermost(const Endpoint& endpoint) const {
     };
   }
   auto fn = endpoint.sync_unary;
-  return [this, fn, id](Context& ctx, const ServerRequest& req, pb::Message& rsp) {
-    return OnPool([&] { return Guarded(id, [&] { return fn(ctx, req.body, rsp); }); });
+  return [this, fn](Context& ctx, const ServerRequest& req,
+                    pb::Message& rsp) -> asio::awaitable<Status> {
+    auto call = [&] { return fn(ctx, req.body, rsp); };
+    co_return co_await OnPool(call);
   };
 }
 
@@ -224,7 +208,7 @@ asio::awaitable<Message> Router::ServeUnary(Message& request, std::string_view l
   if (!endpoint) co_return ErrorResponse(codec->get(), route, endpoint.error().detail);
   const std::string_view method =
       std::string_view(route.endpoint).substr(route.endpoint.find('.') + 1);
-  HandlerFunc chain;
+  const HandlerFunc* chain = nullptr;  // entries are never removed: stable without the lock
   {
     std::shared_lock lock(mu_);
     const auto& entry =
@@ -237,7 +221,7 @@ asio::awaitable<Message> Router::ServeUnary(Message& request, std::string_view l
           errors::BadRequest(options_.server_name, "{} is a streaming endpoint", route.endpoint)
               .ToJson());
     }
-    chain = it->second;
+    chain = &it->second;
   }
 
   auto req = NewMessage((*endpoint)->request);
@@ -247,7 +231,7 @@ asio::awaitable<Message> Router::ServeUnary(Message& request, std::string_view l
   }
   Context ctx = RequestContext(request.header, local, remote);
   const ServerRequest info{route.service, route.endpoint, route.content_type, request.header, *req};
-  Status status = co_await chain(ctx, info, *rsp);
+  Status status = co_await (*chain)(ctx, info, *rsp);
   if (!status) co_return ErrorResponse(codec->get(), route, status.error().ToJson());
 
   Message out;

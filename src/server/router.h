@@ -3,7 +3,11 @@
 #pragma once
 
 #include <asio/any_io_executor.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -62,8 +66,14 @@ class Router {
   // Handlers that are advertised, sorted by name.
   std::vector<const Handler*> Advertised() const;
 
-  // Runs fn on the handler pool; the calling coroutine resumes on its own executor.
-  asio::awaitable<Status> OnPool(std::function<Status()> fn) const;
+  // Runs fn on the handler pool; the calling coroutine resumes on its own executor. fn is
+  // borrowed: it lives in the caller's frame until the result is back. An exception escaping
+  // fn becomes a 500.
+  template <class Fn>
+  asio::awaitable<Status> OnPool(Fn& fn) const {
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(Status)>(
+        [this, &fn](auto handler) { PostToPool(fn, std::move(handler)); }, asio::use_awaitable);
+  }
 
  private:
   struct Entry {
@@ -71,6 +81,30 @@ class Router {
     std::map<std::string, HandlerFunc, std::less<>> chains;  // method -> wrapped unary call
   };
   HandlerFunc Innermost(const Endpoint& endpoint) const;
+
+  // One post to the pool and one back to the awaiting coroutine's executor: no coroutine frame
+  // or std::function per call (this hop is on every sync call's path).
+  template <class Fn, class CompletionHandler>
+  void PostToPool(Fn& fn, CompletionHandler handler) const {
+    asio::post(options_.handler_pool, [this, &fn, handler = std::move(handler)]() mutable {
+      Status status = RunGuarded(fn);
+      const auto ex = asio::get_associated_executor(handler);
+      asio::post(ex, [handler = std::move(handler), status = std::move(status)]() mutable {
+        std::move(handler)(std::move(status));
+      });
+    });
+  }
+  template <class Fn>
+  Status RunGuarded(Fn& fn) const {
+    try {
+      return fn();
+    } catch (const std::exception& e) {
+      return errors::InternalServerError(options_.server_name, e.what());
+    } catch (...) {
+      return errors::InternalServerError(options_.server_name,
+                                         "handler threw a non-standard exception");
+    }
+  }
 
   RouterOptions options_;
   mutable std::shared_mutex mu_;

@@ -206,7 +206,8 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       }
       Begin();
       Message out = co_await router_.ServeUnary(in, sock->Local(), sock->Remote());
-      Status sent = co_await LockedSend(*sock, *lock, out);
+      // Only a stream's handler threads send concurrently with this loop.
+      Status sent = stream ? co_await LockedSend(*sock, *lock, out) : co_await sock->Send(out);
       End();
       if (!sent || draining_) break;
       if (EqualsIgnoreCase(GetHeader(in.header, "Connection").value_or(""), "close")) break;
@@ -250,14 +251,8 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
                                          std::shared_ptr<SendLock> lock,
                                          std::shared_ptr<ServerStreamImpl> stream,
                                          const Endpoint* endpoint) {
-    const std::string id = self->options_.name;
-    Status status = co_await self->router_.OnPool([&]() -> Status {
-      try {
-        return endpoint->sync_stream(stream->context(), *stream);
-      } catch (const std::exception& e) {
-        return errors::InternalServerError(id, e.what());
-      }
-    });
+    auto run = [&] { return endpoint->sync_stream(stream->context(), *stream); };
+    Status status = co_await self->router_.OnPool(run);
     const Message last = stream->FinalMessage(status);
     (void)co_await LockedSend(*sock, *lock, last);
     self->End();
