@@ -20,6 +20,7 @@
 #include "transport/http_wire.h"
 #include "transport/tls.h"
 #include "transport/watchdog.h"
+#include "util/strand.h"
 
 namespace micro::broker_detail {
 namespace {
@@ -132,7 +133,7 @@ class Receiver final : public HttpReceiver, public std::enable_shared_from_this<
  public:
   Receiver(asio::any_io_executor ex, ReceiverOptions options, RequestHandler handler)
       : ex_(ex),
-        strand_(asio::make_strand(ex)),
+        strand_(util::MakeStrand(ex)),
         acceptor_(strand_),
         options_(std::move(options)),
         handler_(std::move(handler)) {}
@@ -202,7 +203,7 @@ class Receiver final : public HttpReceiver, public std::enable_shared_from_this<
  private:
   static asio::awaitable<void> AcceptLoop(std::shared_ptr<Receiver> self) {
     for (;;) {
-      auto conn_strand = asio::make_strand(self->ex_);
+      auto conn_strand = util::MakeStrand(self->ex_);
       auto [ec, sock] = co_await self->acceptor_.async_accept(conn_strand, kNoThrow);
       if (ec) {
         if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) co_return;

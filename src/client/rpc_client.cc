@@ -16,6 +16,7 @@
 #include "micro/runtime.h"
 #include "micro/transport.h"
 #include "util/blocking.h"
+#include "util/strand.h"
 
 namespace micro {
 
@@ -176,7 +177,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     auto sock = options_.transport->DialSync(
         node->address, {.timeout = opts.dial_timeout.value_or(options_.dial_timeout),
                         .stream = true,
-                        .executor = asio::make_strand(options_.executor)});
+                        .executor = util::MakeStrand(options_.executor)});
     if (!sock) {
       if (options_.selector) options_.selector->Mark(req.service, *node, sock.status());
       return ClientError(500, "connection error: " + sock.error().detail);
@@ -277,7 +278,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       // co_await expression twice.
       DialOptions dial_options;
       dial_options.timeout = dial;
-      dial_options.executor = asio::make_strand(options_.executor);
+      dial_options.executor = util::MakeStrand(options_.executor);
       auto sock = co_await options_.transport->Dial(node.address, dial_options);
       if (!sock) co_return ClientError(500, "connection error: " + sock.error().detail);
       entry = {*sock, Clock::now()};

@@ -31,6 +31,7 @@
 #include "transport/tls.h"
 #include "transport/watchdog.h"
 #include "util/ascii.h"
+#include "util/strand.h"
 
 namespace micro::http {
 namespace {
@@ -444,7 +445,7 @@ Client::~Client() {
 
 asio::awaitable<Result<Response>> Client::Send(std::string address, Request request, Context ctx) {
   auto impl = impl_;
-  auto strand = asio::make_strand(impl->executor);
+  auto strand = util::MakeStrand(impl->executor);
   // (Named, not a temporary inside co_await: see the g++ 12 note in docs/building.md.)
   auto call = impl->Do(std::move(address), std::move(request), std::move(ctx), nullptr);
   co_return co_await asio::co_spawn(strand, std::move(call), asio::use_awaitable);
@@ -466,7 +467,7 @@ asio::awaitable<Status> Client::Stream(std::string address, Request request, Con
   if (!on_head) on_head = [](const Response&) { return true; };
   if (!on_data) on_data = [](std::string_view) { return true; };
   StreamSinks sinks{&on_head, &on_data};
-  auto strand = asio::make_strand(impl->executor);
+  auto strand = util::MakeStrand(impl->executor);
   auto call = impl->Do(std::move(address), std::move(request), std::move(ctx), &sinks);
   Result<Response> r = co_await asio::co_spawn(strand, std::move(call), asio::use_awaitable);
   if (!r) co_return std::move(r).error();

@@ -23,6 +23,7 @@
 #include "transport/runtime.h"
 #include "transport/tls.h"
 #include "transport/watchdog.h"
+#include "util/strand.h"
 
 namespace micro {
 namespace {
@@ -354,7 +355,7 @@ class HttpListener final : public Listener {
   HttpListener(std::shared_ptr<HttpShared> shared, std::shared_ptr<asio::ssl::context> tls)
       : shared_(std::move(shared)),
         tls_(std::move(tls)),
-        strand_(asio::make_strand(shared_->executor)),
+        strand_(util::MakeStrand(shared_->executor)),
         acceptor_(strand_) {}
 
   Status Bind(const HostPort& hp) {
@@ -420,7 +421,7 @@ class HttpListener final : public Listener {
     auto self = shared_from_this();  // alive while accepting
     asio::steady_timer backoff(strand_);
     while (!closed_) {
-      auto conn_strand = asio::make_strand(shared_->executor);
+      auto conn_strand = util::MakeStrand(shared_->executor);
       auto [ec, sock] = co_await acceptor_.async_accept(conn_strand, kNoThrow);
       if (closed_) break;
       if (ec) {
@@ -442,7 +443,7 @@ class HttpListener final : public Listener {
  private:
   std::shared_ptr<HttpShared> shared_;
   std::shared_ptr<asio::ssl::context> tls_;
-  asio::strand<asio::any_io_executor> strand_;
+  asio::any_io_executor strand_;  // a strand
   tcp::acceptor acceptor_;
   std::string addr_;
   std::atomic<bool> closed_{false};

@@ -14,6 +14,7 @@
 #include "transport/address.h"
 #include "transport/runtime.h"
 #include "util/async_queue.h"
+#include "util/strand.h"
 
 namespace micro {
 namespace {
@@ -93,7 +94,7 @@ class MemoryListener final : public Listener {
                  std::shared_ptr<void> keep)
       : keep_(std::move(keep)),
         base_(base),
-        strand_(asio::make_strand(base)),
+        strand_(util::MakeStrand(base)),
         addr_(std::move(addr)),
         timeout_(timeout),
         pending_(std::make_shared<AsyncQueue<std::shared_ptr<Socket>>>(strand_)) {}
@@ -143,7 +144,7 @@ class MemoryListener final : public Listener {
   std::shared_ptr<Socket> Connect(asio::any_io_executor client_ex, Duration client_timeout,
                                   std::shared_ptr<void> client_keep,
                                   std::shared_ptr<Socket>* client) {
-    auto server_ex = asio::make_strand(base_);
+    auto server_ex = util::MakeStrand(base_);
     auto to_server = std::make_shared<MessageQueue>(server_ex);
     auto to_client = std::make_shared<MessageQueue>(client_ex);
     std::string client_addr;

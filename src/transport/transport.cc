@@ -5,6 +5,7 @@
 #include <asio/strand.hpp>
 
 #include "transport/runtime.h"
+#include "util/strand.h"
 
 namespace micro {
 
@@ -60,7 +61,7 @@ Status Listener::AcceptSync(SocketHandler handler) {
 }
 
 Result<std::shared_ptr<Socket>> Transport::DialSync(std::string addr, DialOptions opts) {
-  if (!opts.executor) opts.executor = asio::make_strand(executor());
+  if (!opts.executor) opts.executor = util::MakeStrand(executor());
   if (RunningInThisThread(opts.executor)) return WouldDeadlock("Transport::DialSync");
   // co_spawn needs a default-constructible result: carry the Result in an optional.
   auto aw = [](Transport* t, std::string a,

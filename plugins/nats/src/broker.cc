@@ -12,6 +12,7 @@
 
 #include "conn.h"
 #include "micro/nats/nats.h"
+#include "util/strand.h"
 
 namespace micro::nats {
 namespace {
@@ -236,7 +237,7 @@ class NatsBroker final : public Broker {
     if (!conn) return NotConnected();
     auto core =
         std::make_shared<SubCore>(std::string(topic), options, std::move(handler),
-                                  options_.error_handler, asio::make_strand(pool_->get_executor()));
+                                  options_.error_handler, util::MakeStrand(pool_->get_executor()));
     // The nats.c handler may use the raw pointer: the core closes its Subscription (waiting
     // for a running handler) in Stop(), which every path runs before the core can go.
     auto sub = conn->Subscribe(std::string(topic), options.queue,

@@ -15,6 +15,7 @@
 #include "conn.h"
 #include "micro/nats/nats.h"
 #include "util/async_queue.h"
+#include "util/strand.h"
 
 namespace micro::nats {
 namespace {
@@ -279,7 +280,7 @@ class NatsListener final : public Listener {
       : core_(std::move(core)),
         conn_(std::move(conn)),
         subject_(std::move(subject)),
-        strand_(asio::make_strand(core_->executor())),
+        strand_(util::MakeStrand(core_->executor())),
         state_(std::make_shared<ListenerState>()) {
     state_->pending = std::make_shared<AsyncQueue<std::shared_ptr<ServerConn>>>(strand_);
     state_->base = core_->executor();
@@ -372,7 +373,7 @@ class NatsListener final : public Listener {
       } else {
         sc = std::make_shared<ServerConn>();
         sc->reply = m.reply;
-        sc->strand = asio::make_strand(st.base);
+        sc->strand = util::MakeStrand(st.base);
         sc->in = std::make_shared<MsgQueue>(sc->strand);
         st.conns.emplace(m.reply, sc);
         st.pending->Push(sc);
