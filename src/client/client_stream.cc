@@ -7,8 +7,6 @@
 namespace micro::client_detail {
 
 Error ClientError(int code, std::string detail);
-asio::awaitable<Status> Exchange(std::shared_ptr<Socket> sock, const Message& out, Message& in,
-                                 Duration timeout, std::string which);
 
 namespace {
 

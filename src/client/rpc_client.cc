@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <ctime>
+#include <mutex>
 
 #include "client/client_stream.h"
 #include "client/connection_pool.h"
@@ -42,10 +44,20 @@ std::string Millis(Duration d) {
   return fmt::format("{}ms", std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
 }
 
+// Which limit an attempt's budget came from (named in the 408; built only when it fires).
+struct AttemptLimit {
+  Duration connection_timeout;
+  bool request_deadline = false;  // the call's deadline was nearer than the connection timeout
+  std::string Name() const {
+    return request_deadline ? "request deadline"
+                            : "connection timeout " + Millis(connection_timeout);
+  }
+};
+
 // Runs Send then Recv on sock within `timeout`; on expiry the socket is closed and the
-// result is a 408 naming `which` timeout.
+// result is a 408 naming the limit.
 asio::awaitable<Status> Exchange(std::shared_ptr<Socket> sock, const Message& out, Message& in,
-                                 Duration timeout, std::string which) {
+                                 Duration timeout, AttemptLimit limit) {
   struct State {
     bool done = false;
     bool fired = false;
@@ -63,7 +75,7 @@ asio::awaitable<Status> Exchange(std::shared_ptr<Socket> sock, const Message& ou
   state->done = true;
   timer.cancel();
   if (!s && state->fired) {
-    co_return ClientError(408, fmt::format("call timeout: {} exceeded", which));
+    co_return ClientError(408, fmt::format("call timeout: {} exceeded", limit.Name()));
   }
   co_return s;
 }
@@ -90,7 +102,10 @@ std::string WireContentType(const std::string& content_type, const registry::Nod
 class RpcClient final : public Client, public std::enable_shared_from_this<RpcClient> {
  public:
   explicit RpcClient(ClientOptions options)
-      : options_(std::move(options)), pool_(options_.pool_size, options_.pool_ttl) {
+      : options_(std::move(options)),
+        proxy_(options_.proxy.empty() ? std::vector<std::string>{}
+                                      : std::vector<std::string>{options_.proxy}),
+        pool_(options_.pool_size, options_.pool_ttl) {
     if (!options_.executor) options_.executor = Runtime::Default().executor();
   }
 
@@ -211,18 +226,35 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     return options_.content_type;
   }
 
+  // Explicit addresses (or the proxy) as synthetic mucp nodes, taken round robin from a start
+  // at unix seconds modulo their count (as go-micro).
+  struct AddressNodes {
+    std::vector<std::string> addresses;
+    std::vector<registry::Node> nodes;
+    std::atomic<size_t> next{static_cast<size_t>(std::time(nullptr))};
+  };
+
+  // The nodes for these addresses; kept while calls keep naming the same ones (the common
+  // case: no per-call allocation of the list).
+  std::shared_ptr<AddressNodes> NodesFor(const std::vector<std::string>& addresses) {
+    std::lock_guard lock(address_mu_);
+    if (!address_nodes_ || address_nodes_->addresses != addresses) {
+      auto list = std::make_shared<AddressNodes>();
+      list->addresses = addresses;
+      for (const auto& a : addresses) {
+        list->nodes.push_back({.id = a, .address = a, .metadata = {{"protocol", "mucp"}}});
+      }
+      address_nodes_ = std::move(list);
+    }
+    return address_nodes_;
+  }
+
   // The nodes to try: explicit addresses / the proxy (as synthetic mucp nodes), or the selector.
   Result<selector::Next> Nodes(const std::string& service, const CallOptions& opts) {
-    std::vector<std::string> addrs = opts.address;
-    if (addrs.empty() && !options_.proxy.empty()) addrs = {options_.proxy};
+    const std::vector<std::string>& addrs = opts.address.empty() ? proxy_ : opts.address;
     if (!addrs.empty()) {
-      auto nodes = std::make_shared<std::vector<registry::Node>>();
-      for (auto& a : addrs)
-        nodes->push_back({.id = a, .address = a, .metadata = {{"protocol", "mucp"}}});
-      auto counter = std::make_shared<std::atomic<size_t>>(
-          static_cast<size_t>(std::time(nullptr)));  // go-micro: unix seconds % n
-      return selector::Next([nodes, counter]() -> Result<registry::Node> {
-        return (*nodes)[(*counter)++ % nodes->size()];
+      return selector::Next([list = NodesFor(addrs)]() -> Result<registry::Node> {
+        return list->nodes[list->next++ % list->nodes.size()];
       });
     }
     if (!options_.selector) {
@@ -286,15 +318,15 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
 
     // The attempt's budget: the connection timeout, cut short by the call's deadline.
     Duration budget = conn_timeout;
-    std::string which = "connection timeout " + Millis(conn_timeout);
+    client_detail::AttemptLimit limit{.connection_timeout = conn_timeout};
     if (auto left = ctx.remaining(); left && *left < budget) {
       budget = *left;
-      which = "request deadline";
+      limit.request_deadline = true;
     }
     const auto cancel_id = ctx.OnCancel([sock = entry.sock] { sock->Close(); });
     Message in;
     Status s = co_await asio::co_spawn(entry.sock->executor(),
-                                       client_detail::Exchange(entry.sock, out, in, budget, which),
+                                       client_detail::Exchange(entry.sock, out, in, budget, limit),
                                        asio::use_awaitable);
     ctx.RemoveOnCancel(cancel_id);
     if (!s) {
@@ -333,8 +365,11 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
   }
 
   ClientOptions options_;
+  const std::vector<std::string> proxy_;  // options_.proxy as a list, or empty
   client_detail::ConnectionPool pool_;
   std::atomic<uint64_t> seq_{0};
+  std::mutex address_mu_;
+  std::shared_ptr<AddressNodes> address_nodes_;
 };
 
 }  // namespace

@@ -196,6 +196,7 @@ HttpParser::~HttpParser() = default;
 void HttpParser::Start(Message* out) {
   out_ = out;
   out_->header.clear();
+  out_->header.reserve(16);  // a go-micro message has ~12 headers: one allocation, no regrowth
   out_->body.clear();
   if (error_status_ != 0 || (started_ && !complete_)) {
     impl_->Reset(this);
