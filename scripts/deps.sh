@@ -11,7 +11,7 @@ PACKAGES=(
   zlib1g-dev libssl-dev node-llhttp
   clang libclang-rt-14-dev
   iproute2 util-linux python3
-  etcd-server nats-server libnats-dev
+  etcd-server etcd-client nats-server libnats-dev
   libgrpc++-dev protobuf-compiler-grpc
 )
 # Extra packages for later parts (plugins, benchmarks) are listed by the caller: deps.sh pkg...

@@ -325,9 +325,15 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     }
     const auto cancel_id = ctx.OnCancel([sock = entry.sock] { sock->Close(); });
     Message in;
-    Status s = co_await asio::co_spawn(entry.sock->executor(),
-                                       client_detail::Exchange(entry.sock, out, in, budget, limit),
-                                       asio::use_awaitable);
+    Status s;
+    if (util::OnSameSingleThread(co_await asio::this_coro::executor, entry.sock->executor())) {
+      // Nothing else can run on the socket's strand meanwhile: no hop needed.
+      s = co_await client_detail::Exchange(entry.sock, out, in, budget, limit);
+    } else {
+      s = co_await asio::co_spawn(entry.sock->executor(),
+                                  client_detail::Exchange(entry.sock, out, in, budget, limit),
+                                  asio::use_awaitable);
+    }
     ctx.RemoveOnCancel(cancel_id);
     if (!s) {
       entry.sock->Close();

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "util/strand.h"
+
 namespace micro {
 namespace {
 thread_local bool t_in_io_thread = false;
@@ -23,6 +25,7 @@ std::size_t Runtime::Cpus() {
 Runtime::Runtime(std::size_t threads)
     : io_(static_cast<int>(threads == 0 ? Cpus() : threads)), work_(asio::make_work_guard(io_)) {
   if (threads == 0) threads = Cpus();
+  if (threads == 1) util::MarkOneThread(io_);
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) {
     threads_.emplace_back([this] {

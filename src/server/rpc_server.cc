@@ -206,8 +206,14 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       }
       Begin();
       Message out = co_await router_.ServeUnary(in, sock->Local(), sock->Remote());
-      // Only a stream's handler threads send concurrently with this loop.
-      Status sent = stream ? co_await LockedSend(*sock, *lock, out) : co_await sock->Send(out);
+      // Only a stream's handler threads send concurrently with this loop. (No co_await in a
+      // ?: expression: g++ 12 destroys its result twice.)
+      Status sent;
+      if (stream) {
+        sent = co_await LockedSend(*sock, *lock, out);
+      } else {
+        sent = co_await sock->Send(out);
+      }
       End();
       if (!sent || draining_) break;
       if (EqualsIgnoreCase(GetHeader(in.header, "Connection").value_or(""), "close")) break;

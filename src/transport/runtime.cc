@@ -3,6 +3,7 @@
 #include <asio/strand.hpp>
 
 #include "micro/transport.h"
+#include "util/strand.h"
 
 namespace micro::transport_detail {
 
@@ -19,6 +20,7 @@ std::shared_ptr<IoThread> IoThread::Create() {
 }
 
 IoThread::IoThread() {
+  util::MarkOneThread(context_);
   work_.emplace(context_.get_executor());
   thread_ = std::thread([this] { context_.run(); });
 }
