@@ -30,6 +30,8 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   asio::any_io_executor executor();
+  // The io_context, for objects that need one. Only this Runtime's threads may run it: a
+  // Runtime of one thread tells the library so, which then skips strand hops on it.
   asio::io_context& context() { return io_; }
   std::size_t threads() const { return threads_.size(); }
 
