@@ -72,7 +72,8 @@ class Router {
   template <class Fn>
   asio::awaitable<Status> OnPool(Fn& fn) const {
     return asio::async_initiate<const asio::use_awaitable_t<>&, void(Status)>(
-        [this, &fn](auto handler) { PostToPool(fn, std::move(handler)); }, asio::use_awaitable);
+        [this, &fn](auto handler) { this->PostToPool(fn, std::move(handler)); },
+        asio::use_awaitable);
   }
 
  private:
