@@ -18,14 +18,19 @@ server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
 
 echo "--- greeter_client (the server was found over mDNS on loopback) ---"
+# The server may not have announced itself yet: try a few times, showing only the last try.
+out=$(mktemp)
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log" "$out"' EXIT
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  if "$bin/greeter_client" "$@"; then
+  if "$bin/greeter_client" "$@" >"$out" 2>&1; then
+    cat "$out"
     echo "--- greeter server log ---"
     cat "$log"
     exit 0
   fi
   sleep 0.3
 done
+cat "$out" >&2
 echo "greeter_client failed; server log:" >&2
 cat "$log" >&2
 exit 1
