@@ -9,6 +9,7 @@
 #include "micro/runtime.h"
 #include "micro/transport.h"
 #include "rpc/rpc_test_util.h"
+#include "util/strand.h"
 
 namespace micro {
 namespace {
@@ -317,6 +318,55 @@ TEST_P(RpcTest, SyncHandlersRunOffTheIoThreadsCoroutineHandlersOnThem) {
   EXPECT_EQ(sync_on_io.load(), 0);
   EXPECT_EQ(async_on_io.load(), 1);
   ASSERT_TRUE(p.server->Stop().ok());
+}
+
+// On a one-thread Runtime the client runs each exchange in place instead of hopping onto the
+// pooled socket's strand; calls in flight together, and attempt timeouts that close sockets
+// under them, must still be safe (this test is what TSan and ASan see of that path).
+TEST_P(RpcTest, OneThreadRuntimeCallsInPlaceWithTimeouts) {
+  Runtime one(1), two(2);
+  EXPECT_TRUE(util::OnSameSingleThread(one.executor(), util::MakeStrand(one.executor())));
+  EXPECT_FALSE(util::OnSameSingleThread(two.executor(), util::MakeStrand(two.executor())));
+  EXPECT_FALSE(util::OnSameSingleThread(one.executor(), two.executor()));
+
+  auto p = RpcPair::Make(GetParam());
+  p.transport = *Transports().Create(GetParam(), {.executor = one.executor()});
+  p.server = *NewServer({.name = "greeter",
+                         .address = "127.0.0.1:0",
+                         .transport = p.transport,
+                         .registry = p.registry});
+  p.client =
+      *NewClient({.transport = p.transport, .selector = p.selector, .executor = one.executor()});
+  ASSERT_TRUE(p.server
+                  ->Handle(GreeterHandler([](Context&, const greeter::Request& r) {
+                    if (r.name() == "slow") std::this_thread::sleep_for(100ms);
+                    return Status{};
+                  }))
+                  .ok());
+  ASSERT_TRUE(p.server->Start().ok());
+
+  constexpr int kCalls = 40;  // every eighth one times out
+  std::vector<std::future<Result<greeter::Response>>> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    const bool slow = i % 8 == 0;
+    calls.push_back(asio::co_spawn(
+        one.executor(),
+        AsyncCall<greeter::Response>(*p.client, Context(), "greeter", "Greeter.Hello",
+                                     Named(slow ? "slow" : "n" + std::to_string(i)),
+                                     {.retries = 0, .connection_timeout = slow ? 30ms : 5s}),
+        asio::use_future));
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    auto r = calls[i].get();
+    if (i % 8 == 0) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code, 408) << r.error();
+    } else {
+      ASSERT_TRUE(r.ok()) << r.error();
+      EXPECT_EQ(r->msg(), "Hello n" + std::to_string(i));
+    }
+  }
+  EXPECT_TRUE(p.server->Stop().ok());  // drains the slow handlers
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, RpcTest, ::testing::Values("memory", "http"));
