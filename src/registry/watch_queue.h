@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 
@@ -91,6 +92,35 @@ class QueueWatcher : public Watcher {
  private:
   std::shared_ptr<WatchQueue> queue_;
   std::function<void()> on_stop_;
+};
+
+// The watches a remote registry has handed out, weakly held, so that the registry can stop
+// them all when it goes. State has `Context ctx` (cancels its background loop) and
+// `std::shared_ptr<WatchQueue> queue`. Thread-safe.
+template <class State>
+class WatchList {
+ public:
+  void Add(const std::shared_ptr<State>& watch) {
+    std::lock_guard lock(mu_);
+    std::erase_if(watches_, [](const auto& w) { return w.expired(); });
+    watches_.push_back(watch);
+  }
+
+  // Cancels every live watch's loop and stops its queue (its Watcher then returns
+  // ErrWatcherStopped).
+  void StopAll() {
+    std::lock_guard lock(mu_);
+    for (auto& w : watches_) {
+      if (auto s = w.lock()) {
+        s->ctx.Cancel();
+        s->queue->Stop();
+      }
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::list<std::weak_ptr<State>> watches_;
 };
 
 }  // namespace micro::registry

@@ -6,7 +6,6 @@
 #include <asio/use_awaitable.hpp>
 #include <charconv>
 #include <cstdlib>
-#include <list>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -282,15 +281,7 @@ asio::awaitable<void> CatalogLoop(std::shared_ptr<Agent> agent, std::shared_ptr<
 class ConsulRegistry final : public Registry {
  public:
   explicit ConsulRegistry(std::shared_ptr<Agent> agent) : agent_(std::move(agent)) {}
-  ~ConsulRegistry() override {
-    std::lock_guard lock(mu_);
-    for (auto& w : watchers_) {
-      if (auto s = w.lock()) {
-        s->ctx.Cancel();
-        s->queue->Stop();
-      }
-    }
-  }
+  ~ConsulRegistry() override { watches_.StopAll(); }
 
   Status Register(const registry::Service& service, const RegisterOptions& options) override {
     if (service.nodes.empty()) {
@@ -357,11 +348,7 @@ class ConsulRegistry final : public Registry {
   Result<std::unique_ptr<registry::Watcher>> Watch(const WatchOptions& options) override {
     auto w = std::make_shared<WatchState>();
     w->queue = std::make_shared<registry::WatchQueue>(options.service);
-    {
-      std::lock_guard lock(mu_);
-      std::erase_if(watchers_, [](const auto& x) { return x.expired(); });
-      watchers_.push_back(w);
-    }
+    watches_.Add(w);
     // The state as of now, taken before returning: anything changed after Watch returned is
     // reported.
     auto ex = agent_->io->executor();
@@ -454,7 +441,7 @@ class ConsulRegistry final : public Registry {
   std::shared_ptr<Agent> agent_;
   std::mutex mu_;
   std::map<std::string, std::string> registered_;  // node id -> registration body
-  std::list<std::weak_ptr<WatchState>> watchers_;
+  registry::WatchList<WatchState> watches_;
 };
 
 }  // namespace

@@ -6,7 +6,6 @@
 #include <asio/use_awaitable.hpp>
 #include <cmath>
 #include <cstdlib>
-#include <list>
 #include <map>
 #include <mutex>
 
@@ -170,15 +169,7 @@ asio::awaitable<void> WatchLoop(std::shared_ptr<Shared> shared, std::shared_ptr<
 class EtcdRegistry final : public Registry {
  public:
   explicit EtcdRegistry(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
-  ~EtcdRegistry() override {
-    std::lock_guard lock(mu_);
-    for (auto& w : watchers_) {
-      if (auto s = w.lock()) {
-        s->ctx.Cancel();
-        s->queue->Stop();
-      }
-    }
-  }
+  ~EtcdRegistry() override { watches_.StopAll(); }
 
   Status Register(const registry::Service& service, const RegisterOptions& options) override {
     if (service.nodes.empty()) {
@@ -245,11 +236,7 @@ class EtcdRegistry final : public Registry {
   Result<std::unique_ptr<registry::Watcher>> Watch(const WatchOptions& options) override {
     auto w = std::make_shared<WatchState>();
     w->queue = std::make_shared<registry::WatchQueue>(options.service);
-    {
-      std::lock_guard lock(mu_);
-      std::erase_if(watchers_, [](const auto& x) { return x.expired(); });
-      watchers_.push_back(w);
-    }
+    watches_.Add(w);
     const std::string prefix =
         options.service.empty() ? std::string(kPrefix) : ServicePrefix(options.service);
     // Events from the revision after now: nothing written once Watch returned is missed, even
@@ -347,7 +334,7 @@ class EtcdRegistry final : public Registry {
   std::shared_ptr<Shared> shared_;
   std::mutex mu_;
   std::map<std::string, NodeRecord> nodes_;
-  std::list<std::weak_ptr<WatchState>> watchers_;
+  registry::WatchList<WatchState> watches_;
 };
 
 }  // namespace
