@@ -1,4 +1,5 @@
 // The mucp client: node selection, pooled connections, codecs, retries and timeouts.
+#include <algorithm>
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
@@ -229,7 +230,6 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
   // Explicit addresses (or the proxy) as synthetic mucp nodes, taken round robin from a start
   // at unix seconds modulo their count (as go-micro).
   struct AddressNodes {
-    std::vector<std::string> addresses;
     std::vector<registry::Node> nodes;
     std::atomic<size_t> next{static_cast<size_t>(std::time(nullptr))};
   };
@@ -238,9 +238,10 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
   // case: no per-call allocation of the list).
   std::shared_ptr<AddressNodes> NodesFor(const std::vector<std::string>& addresses) {
     std::lock_guard lock(address_mu_);
-    if (!address_nodes_ || address_nodes_->addresses != addresses) {
+    const auto same = [](const registry::Node& n, const std::string& a) { return n.address == a; };
+    if (!address_nodes_ || !std::equal(address_nodes_->nodes.begin(), address_nodes_->nodes.end(),
+                                       addresses.begin(), addresses.end(), same)) {
       auto list = std::make_shared<AddressNodes>();
-      list->addresses = addresses;
       for (const auto& a : addresses) {
         list->nodes.push_back({.id = a, .address = a, .metadata = {{"protocol", "mucp"}}});
       }

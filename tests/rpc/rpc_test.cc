@@ -290,13 +290,7 @@ TEST_P(RpcTest, ReRegistersWithinTheTtl) {
 
 TEST_P(RpcTest, SyncHandlersRunOffTheIoThreadsCoroutineHandlersOnThem) {
   Runtime runtime(2);
-  auto p = RpcPair::Make(GetParam());
-  p.transport = *Transports().Create(GetParam(), {.executor = runtime.executor()});
-  p.server = *NewServer({.name = "greeter",
-                         .address = "127.0.0.1:0",
-                         .transport = p.transport,
-                         .registry = p.registry});
-  p.client = *NewClient({.transport = p.transport, .selector = p.selector});
+  auto p = RpcPair::Make(GetParam(), {}, {}, {.executor = runtime.executor()});
   std::atomic<int> sync_on_io{-1}, async_on_io{-1};
   Handler h{.name = "Threads"};
   h.endpoints.push_back(UnaryEndpoint<greeter::Request, greeter::Response>(
@@ -329,14 +323,8 @@ TEST_P(RpcTest, OneThreadRuntimeCallsInPlaceWithTimeouts) {
   EXPECT_FALSE(util::OnSameSingleThread(two.executor(), util::MakeStrand(two.executor())));
   EXPECT_FALSE(util::OnSameSingleThread(one.executor(), two.executor()));
 
-  auto p = RpcPair::Make(GetParam());
-  p.transport = *Transports().Create(GetParam(), {.executor = one.executor()});
-  p.server = *NewServer({.name = "greeter",
-                         .address = "127.0.0.1:0",
-                         .transport = p.transport,
-                         .registry = p.registry});
-  p.client =
-      *NewClient({.transport = p.transport, .selector = p.selector, .executor = one.executor()});
+  auto p =
+      RpcPair::Make(GetParam(), {}, {.executor = one.executor()}, {.executor = one.executor()});
   ASSERT_TRUE(p.server
                   ->Handle(GreeterHandler([](Context&, const greeter::Request& r) {
                     if (r.name() == "slow") std::this_thread::sleep_for(100ms);

@@ -39,9 +39,9 @@ struct RpcPair {
   std::shared_ptr<Client> client;
 
   static RpcPair Make(const std::string& transport_name, ServerOptions server_options = {},
-                      ClientOptions client_options = {}) {
+                      ClientOptions client_options = {}, TransportOptions transport_options = {}) {
     RpcPair p;
-    p.transport = *Transports().Create(transport_name, {});
+    p.transport = *Transports().Create(transport_name, transport_options);
     p.registry = NewMemoryRegistry();
     server_options.transport = p.transport;
     server_options.registry = p.registry;
