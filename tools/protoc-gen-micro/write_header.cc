@@ -16,7 +16,7 @@ void WriteConstants(const Service& s, Printer& p) {
   p.Print("\n");
 }
 
-void WriteClientMethod(const Service& s, const Method& m, Printer& p) {
+void WriteClientMethodDeclaration(const Service& s, const Method& m, Printer& p) {
   const Vars v = MethodVars(s, m);
   p.Print(v, "  // $endpoint$ ($kind_text$).\n");
   if (m.deprecated) p.Print("  // Deprecated in the .proto file.\n");
@@ -92,7 +92,7 @@ void WriteClient(const Service& s, Printer& p) {
       "service", s.name);
   for (const Method& m : s.methods) {
     p.Print("\n");
-    WriteClientMethod(s, m, p);
+    WriteClientMethodDeclaration(s, m, p);
   }
   p.Print(
       "\n"

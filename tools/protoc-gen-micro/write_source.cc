@@ -50,7 +50,7 @@ void WriteHelpers(Printer& p) {
       "\n");
 }
 
-void WriteClientMethod(const Service& s, const Method& m, Printer& p) {
+void WriteClientMethodDefinition(const Service& s, const Method& m, Printer& p) {
   Vars v = MethodVars(s, m);
   v["cls"] = s.name + "Service";
   switch (m.kind) {
@@ -238,7 +238,7 @@ void WriteSource(const File& file, Printer& p) {
         "    : service_name_(::std::move(service_name)), client_(::std::move(client)) {}\n"
         "\n",
         "service", s.name);
-    for (const Method& m : s.methods) WriteClientMethod(s, m, p);
+    for (const Method& m : s.methods) WriteClientMethodDefinition(s, m, p);
     WriteRegistration(s, false, p);
     WriteRegistration(s, true, p);
   }

@@ -22,9 +22,9 @@ using nats_detail::Msg;
 using nats_detail::Subscription;
 
 // Not a std::string: io threads may still build errors while static destructors run at exit.
-constexpr const char* kErrorId = broker::kErrorId.data();
+constexpr const char* kBrokerErrorId = broker::kErrorId.data();
 
-Error NotConnected() { return errors::New(kErrorId, "not connected", 503); }
+Error NotConnected() { return errors::New(kBrokerErrorId, "not connected", 503); }
 
 // Topics: NATS subjects (subscriptions may use the * and > wildcards).
 bool ValidTopic(std::string_view t, bool wildcards) {
@@ -119,7 +119,7 @@ class SubCore : public std::enable_shared_from_this<SubCore> {
     try {
       st = handler_(ev);
     } catch (const std::exception& e) {
-      st = errors::InternalServerError(kErrorId, "handler threw: {}", e.what());
+      st = errors::InternalServerError(kBrokerErrorId, "handler threw: {}", e.what());
     }
     current_ = nullptr;
     if (!st) {
@@ -190,7 +190,7 @@ class NatsBroker final : public Broker {
   Status Connect() override {
     std::lock_guard lock(mu_);
     if (conn_) return {};
-    auto c = Conn::Connect(conn_options_, kErrorId);
+    auto c = Conn::Connect(conn_options_, kBrokerErrorId);
     if (!c) return std::move(c).error();
     conn_ = *c;
     return {};
@@ -219,7 +219,7 @@ class NatsBroker final : public Broker {
   Status Publish(std::string_view topic, const Message& message,
                  const broker::PublishOptions&) override {
     if (!ValidTopic(topic, false)) {
-      return errors::BadRequest(kErrorId, "not a NATS subject: \"{}\"", topic);
+      return errors::BadRequest(kBrokerErrorId, "not a NATS subject: \"{}\"", topic);
     }
     auto conn = Current();
     if (!conn) return NotConnected();
@@ -230,9 +230,9 @@ class NatsBroker final : public Broker {
       std::string_view topic, broker::Handler handler,
       const broker::SubscribeOptions& options) override {
     if (!ValidTopic(topic, true)) {
-      return errors::BadRequest(kErrorId, "not a NATS subject: \"{}\"", topic);
+      return errors::BadRequest(kBrokerErrorId, "not a NATS subject: \"{}\"", topic);
     }
-    if (!handler) return errors::BadRequest(kErrorId, "no handler");
+    if (!handler) return errors::BadRequest(kBrokerErrorId, "no handler");
     auto conn = Current();
     if (!conn) return NotConnected();
     auto core =

@@ -21,7 +21,7 @@ using nats_detail::Subscription;
 using registry::Service;
 
 // Not a std::string: io threads may still build errors while static destructors run at exit.
-constexpr const char* kErrorId = "go.micro.registry";
+constexpr const char* kRegistryErrorId = "go.micro.registry";
 
 std::string Param(const RegistryOptions& o, const std::string& key, std::string fallback) {
   auto it = o.params.find(key);
@@ -152,7 +152,7 @@ class NatsWatcher final : public registry::Watcher {
     const bool ready = state_->cv.wait_for(
         lock, timeout, [&] { return state_->stopped || !state_->events.empty(); });
     if (state_->stopped) return registry::ErrWatcherStopped();
-    if (!ready) return errors::Timeout(kErrorId, "no registry event within the timeout");
+    if (!ready) return errors::Timeout(kRegistryErrorId, "no registry event within the timeout");
     auto ev = std::move(state_->events.front());
     state_->events.pop_front();
     return ev;
@@ -189,7 +189,7 @@ class NatsRegistry final : public Registry {
               nats_detail::ApplyParams(options_.params, c);
               return c;
             }(),
-            kErrorId),
+            kRegistryErrorId),
         query_topic_(Param(options_, "nats.query_topic", "micro.nats.query")),
         watch_topic_(Param(options_, "nats.watch_topic", "micro.nats.watch")),
         register_action_(Param(options_, "nats.register_action", "create")) {

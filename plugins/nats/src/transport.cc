@@ -27,10 +27,10 @@ using util::AsyncQueue;
 using MsgQueue = AsyncQueue<Msg>;
 
 // Not a std::string: io threads may still build errors while static destructors run at exit.
-constexpr const char* kErrorId = kTransportErrorId.data();
+constexpr const char* kSocketErrorId = kTransportErrorId.data();
 
-Error Eof() { return errors::InternalServerError(kErrorId, "EOF"); }
-Error Closed() { return errors::InternalServerError(kErrorId, "socket closed"); }
+Error Eof() { return errors::InternalServerError(kSocketErrorId, "EOF"); }
+Error Closed() { return errors::InternalServerError(kSocketErrorId, "socket closed"); }
 
 // "", ":0", "host:0": go-micro's default address, meaning "a fresh inbox".
 bool IsAnyAddress(std::string_view addr) {
@@ -70,7 +70,7 @@ class Core {
               c.send_asap = true;  // a request/response path: no batching delay
               return c;
             }(),
-            kErrorId) {
+            kSocketErrorId) {
     executor_ = options_.executor ? options_.executor : runtime_->executor();
   }
 
@@ -142,21 +142,21 @@ class Core {
 Status Decode(const Msg& m, Message& out, std::atomic<bool>& peer_closed,
               const std::string& subject) {
   if (m.no_responders) {
-    return errors::New(kErrorId, fmt::format("no responders on nats subject {}", subject), 503);
+    return errors::New(kSocketErrorId, fmt::format("no responders on nats subject {}", subject), 503);
   }
   if (m.data.empty()) {
     peer_closed = true;
     return Eof();
   }
   auto msg = broker::MessageFromJson(m.data);
-  if (!msg) return errors::New(kErrorId, msg.error().detail, msg.error().code);
+  if (!msg) return errors::New(kSocketErrorId, msg.error().detail, msg.error().code);
   out = std::move(*msg);
   return {};
 }
 
 Status Pushed(AsyncQueue<Msg>::PopStatus st, bool closed, std::string_view which) {
   if (st == MsgQueue::PopStatus::kTimeout) {
-    return errors::Timeout(kErrorId, "{} timeout", which);
+    return errors::Timeout(kSocketErrorId, "{} timeout", which);
   }
   return closed ? Closed() : Eof();
 }
@@ -414,7 +414,7 @@ class NatsTransport final : public Transport {
     asio::any_io_executor ex = opts.executor;
     if (!ex) ex = co_await asio::this_coro::executor;
     if (!ValidSubject(addr)) {
-      co_return errors::BadRequest(kErrorId, "not a NATS subject: \"{}\"", addr);
+      co_return errors::BadRequest(kSocketErrorId, "not a NATS subject: \"{}\"", addr);
     }
     auto conn = core_->conn();
     if (!conn) co_return std::move(conn).error();
@@ -430,10 +430,10 @@ class NatsTransport final : public Transport {
     if (!conn) return std::move(conn).error();
     std::string subject = IsAnyAddress(addr) ? Conn::NewInbox() : addr;
     if (!ValidSubject(subject)) {
-      return errors::BadRequest(kErrorId, "not a NATS subject: \"{}\"", addr);
+      return errors::BadRequest(kSocketErrorId, "not a NATS subject: \"{}\"", addr);
     }
     if (!core_->Claim(subject)) {
-      return errors::InternalServerError(kErrorId, "address {} in use", subject);
+      return errors::InternalServerError(kSocketErrorId, "address {} in use", subject);
     }
     auto l = std::make_shared<NatsListener>(core_, *conn, subject);
     if (Status s = l->Subscribe(); !s) return std::move(s).error();

@@ -17,7 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 using nats_test::Nats;
 
-RegistryOptions WithServer(RegistryOptions o = {}) {
+RegistryOptions RegistryWithServer(RegistryOptions o = {}) {
   o.addrs = {Nats().address()};
   return o;
 }
@@ -52,14 +52,14 @@ class NatsRegistryTest : public ::testing::Test {
 
 TEST_F(NatsRegistryTest, NamedInTheTableWhenLinked) {
   ASSERT_TRUE(Registries().Has("nats"));
-  auto r = Registries().Create("nats", WithServer());
+  auto r = Registries().Create("nats", RegistryWithServer());
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ((*r)->String(), "nats");
 }
 
 TEST_F(NatsRegistryTest, TwoProcessesSeeEachOther) {
-  auto a = nats::NewRegistry(WithServer());
-  auto b = nats::NewRegistry(WithServer());
+  auto a = nats::NewRegistry(RegistryWithServer());
+  auto b = nats::NewRegistry(RegistryWithServer());
   ASSERT_TRUE(a.ok() && b.ok());
   const std::string name = UniqueName("pair");
   auto w = (*b)->Watch({.service = name});
@@ -89,7 +89,7 @@ TEST_F(NatsRegistryTest, TwoProcessesSeeEachOther) {
 }
 
 TEST_F(NatsRegistryTest, QuorumAnswersBeforeTheTimeout) {
-  RegistryOptions o = WithServer();
+  RegistryOptions o = RegistryWithServer();
   o.timeout = 3s;
   o.params["nats.quorum"] = "1";
   auto r = nats::NewRegistry(o);
@@ -121,7 +121,7 @@ TEST_F(NatsRegistryTest, GoMicroSubjectsAndJson) {
   auto watch = raw->Subscribe("micro.nats.watch", "", collect);
   ASSERT_TRUE(watch.ok());
   ASSERT_TRUE(raw->Flush(2s).ok());
-  auto r = nats::NewRegistry(WithServer());
+  auto r = nats::NewRegistry(RegistryWithServer());
   auto svc = Svc(name, name + "-1", 8080);
   ASSERT_TRUE((*r)->Register(svc).ok());
   auto wait_for = [&](std::size_t n) {
@@ -164,7 +164,7 @@ TEST_F(NatsRegistryTest, UnreachableServerIsA503) {
 // nats-server stops and starts again on the same port: the registry reconnects by itself,
 // answers queries again and its watchers see new events.
 TEST_F(NatsRegistryTest, SurvivesServerRestart) {
-  auto r = nats::NewRegistry(WithServer());
+  auto r = nats::NewRegistry(RegistryWithServer());
   ASSERT_TRUE(r.ok());
   const std::string name = UniqueName("restart");
   ASSERT_TRUE((*r)->Register(Svc(name, name + "-1", 1)).ok());
@@ -200,7 +200,7 @@ namespace testing {
 INSTANTIATE_TEST_SUITE_P(Nats, RegistryContractTest,
                          ::testing::Values(RegistryContractParam{
                              .name = "nats",
-                             .make = []() { return nats::NewRegistry(WithServer()); },
+                             .make = []() { return nats::NewRegistry(RegistryWithServer()); },
                              .propagation = std::chrono::seconds(3),
                              .supports_ttl = false,
                              .make_fast_ttl = {},

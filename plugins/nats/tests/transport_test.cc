@@ -15,7 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 using nats_test::Nats;
 
-TransportOptions WithServer(TransportOptions o) {
+TransportOptions TransportWithServer(TransportOptions o) {
   o.addrs = {Nats().address()};
   return o;
 }
@@ -29,13 +29,13 @@ class NatsTransportTest : public ::testing::Test {
 
 TEST_F(NatsTransportTest, NamedInTheTableWhenLinked) {
   EXPECT_TRUE(Transports().Has("nats"));
-  auto t = Transports().Create("nats", WithServer({}));
+  auto t = Transports().Create("nats", TransportWithServer({}));
   ASSERT_TRUE(t.ok()) << t.error();
   EXPECT_EQ((*t)->Name(), "nats");
 }
 
 TEST_F(NatsTransportTest, ListenAddressIsASubject) {
-  auto t = nats::NewTransport(WithServer({}));
+  auto t = nats::NewTransport(TransportWithServer({}));
   ASSERT_TRUE(t.ok());
   auto any = (*t)->Listen("127.0.0.1:0");
   ASSERT_TRUE(any.ok()) << any.error();
@@ -54,7 +54,7 @@ TEST_F(NatsTransportTest, ListenAddressIsASubject) {
 }
 
 TEST_F(NatsTransportTest, NoListenerIsNoRespondersNotAHang) {
-  auto t = nats::NewTransport(WithServer({}));
+  auto t = nats::NewTransport(TransportWithServer({}));
   ASSERT_TRUE(t.ok());
   auto s = (*t)->DialSync("nobody.listens.here");
   ASSERT_TRUE(s.ok()) << s.error();
@@ -88,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(
     Nats, TransportContractTest,
     ::testing::Values(TransportContractParam{
         .name = "nats",
-        .make = [](TransportOptions o) { return nats::NewTransport(WithServer(std::move(o))); },
+        .make = [](TransportOptions o) { return nats::NewTransport(TransportWithServer(std::move(o))); },
         .listen_addr = ":0",
         // nats-server's default max_payload is 1 MiB; base64 makes 3 bytes 4.
         .max_body = 600 * 1024,
