@@ -142,7 +142,8 @@ class Core {
 Status Decode(const Msg& m, Message& out, std::atomic<bool>& peer_closed,
               const std::string& subject) {
   if (m.no_responders) {
-    return errors::New(kSocketErrorId, fmt::format("no responders on nats subject {}", subject), 503);
+    return errors::New(kSocketErrorId, fmt::format("no responders on nats subject {}", subject),
+                       503);
   }
   if (m.data.empty()) {
     peer_closed = true;

@@ -84,17 +84,19 @@ TEST_F(NatsTransportTest, UnreachableServerIsA503) {
 }  // namespace
 
 namespace testing {
-INSTANTIATE_TEST_SUITE_P(
-    Nats, TransportContractTest,
-    ::testing::Values(TransportContractParam{
-        .name = "nats",
-        .make = [](TransportOptions o) { return nats::NewTransport(TransportWithServer(std::move(o))); },
-        .listen_addr = ":0",
-        // nats-server's default max_payload is 1 MiB; base64 makes 3 bytes 4.
-        .max_body = 600 * 1024,
-        .concurrent_connections = 500,
-        .dial_checks_listener = false,
-        .skip_reason = nats_test::SkipReason}),
-    TransportContractName);
+INSTANTIATE_TEST_SUITE_P(Nats, TransportContractTest,
+                         ::testing::Values(TransportContractParam{
+                             .name = "nats",
+                             .make =
+                                 [](TransportOptions o) {
+                                   return nats::NewTransport(TransportWithServer(std::move(o)));
+                                 },
+                             .listen_addr = ":0",
+                             // nats-server's default max_payload is 1 MiB; base64 makes 3 bytes 4.
+                             .max_body = 600 * 1024,
+                             .concurrent_connections = 500,
+                             .dial_checks_listener = false,
+                             .skip_reason = nats_test::SkipReason}),
+                         TransportContractName);
 }  // namespace testing
 }  // namespace micro
