@@ -26,7 +26,7 @@ start_phase() {
 }
 end_phase() {
   if [[ -n "$current" ]]; then
-    phases+=("$(printf '| %-22s | %5d s | %s |' "$current" $((SECONDS - phase_start)) "$1")")
+    phases+=("$(printf '| %-22s | %5d s | %s |' "$current" $((SECONDS - phase_start)) "${1:-ok}")")
     current=""
   fi
 }
