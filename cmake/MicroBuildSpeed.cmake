@@ -35,7 +35,7 @@ endif()
 # Sources keep their place in the target (HEADER_FILE_ONLY), so custom commands that generate
 # them and include-driven rebuilds work as before.
 option(MICRO_UNITY_BUILD "Compile each target's sources in batches (faster clean builds)" ON)
-set(MICRO_UNITY_BATCH_SIZE 8 CACHE STRING "Largest number of sources in one unity batch")
+set(MICRO_UNITY_BATCH_SIZE 16 CACHE STRING "Largest number of sources in one unity batch")
 
 function(micro_unity_build target)
   get_target_property(no_unity ${target} MICRO_NO_UNITY)
@@ -70,7 +70,7 @@ function(micro_unity_build target)
   if(count LESS 2)
     return()
   endif()
-  # As many batches as the size limit needs, filled evenly (9 files: 5 + 4, not 8 + 1).
+  # As many batches as the size limit needs, filled evenly (17 files: 9 + 8, not 16 + 1).
   math(EXPR batches "(${count} + ${MICRO_UNITY_BATCH_SIZE} - 1) / ${MICRO_UNITY_BATCH_SIZE}")
   set(unity_dir "${binary_dir}/unity/${target}")
   set(index 0)
