@@ -91,7 +91,6 @@ class HttpParser {
   std::string reason_;
   std::string target_;
   std::string_view method_;  // llhttp's static method name
-  bool in_value_ = false;
   bool started_ = false;
   bool headers_complete_ = false;
   bool complete_ = false;
