@@ -1,5 +1,6 @@
-# Build speed (docs/building.md): ccache shared between clones, and a faster linker.
-# Neither changes what is compiled or linked; both are skipped when the tool is missing.
+# Build speed (docs/building.md): ccache shared between clones, a faster linker, and unity
+# batches. ccache and mold change nothing in what is compiled or linked and are skipped when
+# missing; each of the three has an option to turn it off.
 
 option(MICRO_USE_CCACHE "Compile through ccache when it is installed" ON)
 option(MICRO_USE_MOLD "Link with mold when it is installed" ON)
