@@ -94,21 +94,23 @@ function(micro_unity_build target)
   target_sources(${target} PRIVATE ${unity_sources})
 endfunction()
 
+# Every target of the build, directory by directory.
+function(micro_collect_targets dir out)
+  get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+  get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  foreach(sub IN LISTS subdirs)
+    micro_collect_targets(${sub} sub_targets)
+    list(APPEND targets ${sub_targets})
+  endforeach()
+  set(${out} ${targets} PARENT_SCOPE)
+endfunction()
+
 # Called once every directory is processed (targets gain sources in subdirectories).
 function(micro_unity_build_all)
-  get_property(targets GLOBAL PROPERTY MICRO_UNITY_TARGETS)
-  list(REMOVE_DUPLICATES targets)
+  micro_collect_targets(${PROJECT_SOURCE_DIR} targets)
   foreach(target IN LISTS targets)
     micro_unity_build(${target})
   endforeach()
-endfunction()
-
-# Every target of ours that is built in batches (micro_target_warnings and the code
-# generation helpers add theirs).
-function(micro_unity_add target)
-  if(MICRO_UNITY_BUILD)
-    set_property(GLOBAL APPEND PROPERTY MICRO_UNITY_TARGETS ${target})
-  endif()
 endfunction()
 if(MICRO_UNITY_BUILD)
   cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL micro_unity_build_all)

@@ -23,7 +23,6 @@ function(micro_target_warnings target)
   if(MICRO_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  micro_unity_add(${target})
 endfunction()
 
 # llhttp has no library package: compile the C sources shipped by node-llhttp.

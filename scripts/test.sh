@@ -40,7 +40,7 @@ print_table() {
   printf '%s\n' "${phases[@]}"
   printf '| %-22s | %5d s |  |\n' "total" "$SECONDS"
   if command -v ccache >/dev/null && [[ -z "${CCACHE_DISABLE:-}" ]]; then
-    ccache --show-stats 2>/dev/null | grep -E '^(Cacheable calls|  Hits|  Misses|Cache size)' || true
+    ccache --show-stats 2>/dev/null | grep -E '^(Cacheable calls|  Hits|  Misses)' || true
   fi
   rm -f "$log"
 }
