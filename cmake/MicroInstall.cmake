@@ -21,6 +21,7 @@ install(FILES
   ${PROJECT_BINARY_DIR}/microConfigVersion.cmake
   ${PROJECT_SOURCE_DIR}/cmake/MicroDependencies.cmake
   ${PROJECT_SOURCE_DIR}/cmake/MicroProtobuf.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/MicroPlugin.cmake
   DESTINATION ${MICRO_CMAKE_DIR})
 
 # Plugin micro::nats (when built), in an export set of its own: the core package does not need
@@ -43,3 +44,11 @@ foreach(plugin etcd consul)
       DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/micro)
   endif()
 endforeach()
+
+# micro::contract_tests (built with the tests): the contract suites for plugin authors, in an
+# export set of its own; microConfig.cmake loads it when GoogleTest is found.
+if(TARGET micro_contract_tests)
+  install(TARGETS micro_contract_tests EXPORT microContractTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT microContractTargets NAMESPACE micro:: DESTINATION ${MICRO_CMAKE_DIR})
+endif()

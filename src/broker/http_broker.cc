@@ -71,7 +71,7 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
     if (connected_) return {};
     asio::any_io_executor ex = options_.executor;
     if (!ex) {
-      io_ = transport_detail::IoThread::Create();
+      io_ = plugin::IoThread::Create();
       ex = io_->executor();
     }
     broker_detail::ReceiverOptions ro;
@@ -271,7 +271,7 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
 
   mutable std::mutex mu_;
   bool connected_ = false;
-  std::shared_ptr<transport_detail::IoThread> io_;
+  std::shared_ptr<plugin::IoThread> io_;
   std::shared_ptr<HttpReceiver> receiver_;
   std::unique_ptr<broker_detail::Outbox> outbox_;
   std::string address_;

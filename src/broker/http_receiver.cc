@@ -16,11 +16,11 @@
 #include "micro/broker.h"
 #include "micro/errors.h"
 #include "micro/logger.h"
-#include "transport/address.h"
+#include "micro/plugin/address.h"
+#include "micro/plugin/io.h"
 #include "transport/http_wire.h"
 #include "transport/tls.h"
 #include "transport/watchdog.h"
-#include "util/strand.h"
 
 namespace micro::broker_detail {
 namespace {
@@ -133,13 +133,13 @@ class Receiver final : public HttpReceiver, public std::enable_shared_from_this<
  public:
   Receiver(asio::any_io_executor ex, ReceiverOptions options, RequestHandler handler)
       : ex_(ex),
-        strand_(util::MakeStrand(ex)),
+        strand_(plugin::MakeStrand(ex)),
         acceptor_(strand_),
         options_(std::move(options)),
         handler_(std::move(handler)) {}
 
   Status Bind() {
-    auto hp = transport_detail::ParseHostPort(options_.address);
+    auto hp = plugin::ParseHostPort(options_.address);
     if (!hp) return std::move(hp).error();
     std::error_code ec;
     asio::ip::address ip = hp->host.empty() ? asio::ip::address(asio::ip::address_v6::any())
@@ -168,7 +168,7 @@ class Receiver final : public HttpReceiver, public std::enable_shared_from_this<
       if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
       if (!ec) {
         auto local = acceptor_.local_endpoint(ec);
-        addr_ = transport_detail::JoinHostPort(local.address().to_string(), local.port());
+        addr_ = plugin::JoinHostPort(local.address().to_string(), local.port());
         return {};
       }
       last = ec;
@@ -203,7 +203,7 @@ class Receiver final : public HttpReceiver, public std::enable_shared_from_this<
  private:
   static asio::awaitable<void> AcceptLoop(std::shared_ptr<Receiver> self) {
     for (;;) {
-      auto conn_strand = util::MakeStrand(self->ex_);
+      auto conn_strand = plugin::MakeStrand(self->ex_);
       auto [ec, sock] = co_await self->acceptor_.async_accept(conn_strand, kNoThrow);
       if (ec) {
         if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) co_return;

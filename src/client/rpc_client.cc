@@ -16,10 +16,9 @@
 #include "client/connection_pool.h"
 #include "client/publish.h"
 #include "micro/client.h"
+#include "micro/plugin/io.h"
 #include "micro/runtime.h"
 #include "micro/transport.h"
-#include "util/blocking.h"
-#include "util/strand.h"
 
 namespace micro {
 
@@ -115,7 +114,8 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     if (Runtime::InIoThread()) {
       return ClientError(500, "sync call from an I/O thread would block it: use AsyncCall");
     }
-    return util::RunBlocking(options_.executor, AsyncCall(ctx, req, rsp, opts), "go.micro.client");
+    return plugin::RunBlocking(options_.executor, AsyncCall(ctx, req, rsp, opts),
+                               "go.micro.client");
   }
 
   asio::awaitable<Status> AsyncCall(Context& ctx, const ClientRequest& req, codec::ReadBody rsp,
@@ -193,7 +193,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     auto sock = options_.transport->DialSync(
         node->address, {.timeout = opts.dial_timeout.value_or(options_.dial_timeout),
                         .stream = true,
-                        .executor = util::MakeStrand(options_.executor)});
+                        .executor = plugin::MakeStrand(options_.executor)});
     if (!sock) {
       if (options_.selector) options_.selector->Mark(req.service, *node, sock.status());
       return ClientError(500, "connection error: " + sock.error().detail);
@@ -311,7 +311,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       // co_await expression twice.
       DialOptions dial_options;
       dial_options.timeout = dial;
-      dial_options.executor = util::MakeStrand(options_.executor);
+      dial_options.executor = plugin::MakeStrand(options_.executor);
       auto sock = co_await options_.transport->Dial(node.address, dial_options);
       if (!sock) co_return ClientError(500, "connection error: " + sock.error().detail);
       entry = {*sock, Clock::now()};
@@ -327,7 +327,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     const auto cancel_id = ctx.OnCancel([sock = entry.sock] { sock->Close(); });
     Message in;
     Status s;
-    if (util::OnSameSingleThread(co_await asio::this_coro::executor, entry.sock->executor())) {
+    if (plugin::OnSameSingleThread(co_await asio::this_coro::executor, entry.sock->executor())) {
       // Nothing else can run on the socket's strand meanwhile: no hop needed.
       s = co_await client_detail::Exchange(entry.sock, out, in, budget, limit);
     } else {

@@ -25,19 +25,19 @@
 #include <optional>
 
 #include "micro/errors.h"
-#include "transport/address.h"
+#include "micro/plugin/address.h"
+#include "micro/plugin/io.h"
 #include "transport/http_wire.h"
 #include "transport/runtime.h"
 #include "transport/tls.h"
 #include "transport/watchdog.h"
 #include "util/ascii.h"
-#include "util/strand.h"
 
 namespace micro::http {
 namespace {
 
 using asio::ip::tcp;
-using transport_detail::IoThread;
+using plugin::IoThread;
 using transport_detail::Watchdog;
 using SslStream = asio::ssl::stream<tcp::socket>;
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
@@ -220,7 +220,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
 
   asio::awaitable<Result<std::unique_ptr<Conn>>> Dial(Call& call, const std::string& address,
                                                       std::optional<TimePoint> request_deadline) {
-    auto hp = transport_detail::ParseHostPort(address);
+    auto hp = plugin::ParseHostPort(address);
     if (!hp) co_return std::move(hp).error();
     if (hp->min_port != hp->max_port || hp->min_port == 0) {
       co_return errors::BadRequest(std::string(kClientErrorId), "bad address " + address);
@@ -445,19 +445,19 @@ Client::~Client() {
 
 asio::awaitable<Result<Response>> Client::Send(std::string address, Request request, Context ctx) {
   auto impl = impl_;
-  auto strand = util::MakeStrand(impl->executor);
+  auto strand = plugin::MakeStrand(impl->executor);
   // (Named, not a temporary inside co_await: see the g++ 12 note in docs/building.md.)
   auto call = impl->Do(std::move(address), std::move(request), std::move(ctx), nullptr);
   co_return co_await asio::co_spawn(strand, std::move(call), asio::use_awaitable);
 }
 
 Result<Response> Client::SendSync(std::string address, Request request, Context ctx) {
-  if (transport_detail::RunningInThisThread(impl_->executor)) {
+  if (plugin::RunningInThisThread(impl_->executor)) {
     return Failure("SendSync called on the client's own executor thread");
   }
-  return util::RunBlocking(impl_->executor,
-                           Send(std::move(address), std::move(request), std::move(ctx)),
-                           kClientErrorId);
+  return plugin::RunBlocking(impl_->executor,
+                             Send(std::move(address), std::move(request), std::move(ctx)),
+                             kClientErrorId);
 }
 
 asio::awaitable<Status> Client::Stream(std::string address, Request request, Context ctx,
@@ -467,7 +467,7 @@ asio::awaitable<Status> Client::Stream(std::string address, Request request, Con
   if (!on_head) on_head = [](const Response&) { return true; };
   if (!on_data) on_data = [](std::string_view) { return true; };
   StreamSinks sinks{&on_head, &on_data};
-  auto strand = util::MakeStrand(impl->executor);
+  auto strand = plugin::MakeStrand(impl->executor);
   auto call = impl->Do(std::move(address), std::move(request), std::move(ctx), &sinks);
   Result<Response> r = co_await asio::co_spawn(strand, std::move(call), asio::use_awaitable);
   if (!r) co_return std::move(r).error();

@@ -18,9 +18,9 @@
 #include <set>
 #include <thread>
 
+#include "micro/plugin/watch.h"
 #include "registry/mdns_records.h"
 #include "registry/mdns_registry.h"
-#include "registry/watch_queue.h"
 
 namespace micro {
 namespace {
@@ -265,11 +265,11 @@ class MdnsRegistry : public Registry {
   }
 
   Result<std::unique_ptr<registry::Watcher>> Watch(const WatchOptions& options) override {
-    auto queue = std::make_shared<registry::WatchQueue>(options.service);
+    auto queue = std::make_shared<plugin::WatchQueue>(options.service);
     std::lock_guard lock(mu_);
     std::erase_if(watchers_, [](const auto& w) { return w.expired(); });
     watchers_.push_back(queue);
-    return std::unique_ptr<registry::Watcher>(std::make_unique<registry::QueueWatcher>(queue));
+    return std::unique_ptr<registry::Watcher>(std::make_unique<plugin::QueueWatcher>(queue));
   }
 
   std::string String() const override { return "mdns"; }
@@ -493,7 +493,7 @@ class MdnsRegistry : public Registry {
   uint64_t generation_ = 0;
   std::map<std::string, std::map<std::string, ZoneState>> services_;  // name -> node id
   std::map<std::string, ZoneState> wildcards_;                        // name -> `_services`
-  std::vector<std::weak_ptr<registry::WatchQueue>> watchers_;
+  std::vector<std::weak_ptr<plugin::WatchQueue>> watchers_;
   std::atomic<uint64_t> packets_{0}, malformed_{0}, answered_{0};
 };
 

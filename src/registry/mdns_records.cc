@@ -1,6 +1,6 @@
 #include "registry/mdns_records.h"
 
-#include <zlib.h>
+#include <micro/plugin/compress.h>
 
 #include <asio/ip/address.hpp>
 #include <charconv>
@@ -44,41 +44,8 @@ dns::Record Base(std::string name, uint16_t type, uint32_t ttl) {
 
 }  // namespace
 
-std::string Deflate(std::string_view data) {
-  uLongf len = compressBound(static_cast<uLong>(data.size()));
-  std::string out(len, '\0');
-  if (compress2(reinterpret_cast<Bytef*>(out.data()), &len,
-                reinterpret_cast<const Bytef*>(data.data()), static_cast<uLong>(data.size()),
-                Z_DEFAULT_COMPRESSION) != Z_OK) {
-    return {};
-  }
-  out.resize(len);
-  return out;
-}
-
-Result<std::string> Inflate(std::string_view data, size_t limit) {
-  z_stream zs{};
-  if (inflateInit(&zs) != Z_OK) return BadTxt("zlib init failed");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  char buf[16384];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-    if (out.size() > limit) rc = Z_MEM_ERROR;
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0) break;  // truncated input
-  }
-  inflateEnd(&zs);
-  if (rc != Z_STREAM_END) return BadTxt("not a complete zlib stream");
-  return out;
-}
-
 std::vector<std::string> EncodeTxt(const registry::MdnsTxt& txt) {
-  const std::string z = Deflate(registry::MdnsTxtJson(txt));
+  const std::string z = plugin::Deflate(registry::MdnsTxtJson(txt));
   std::string hex;
   hex.reserve(z.size() * 2);
   for (unsigned char c : z) {
@@ -100,8 +67,8 @@ Result<registry::MdnsTxt> DecodeTxt(const std::vector<std::string>& strings) {
     if (hi < 0 || lo < 0) return BadTxt("not hex");
     bytes[i] = static_cast<char>(hi << 4 | lo);
   }
-  auto json = Inflate(bytes);
-  if (!json) return std::move(json).error();
+  auto json = plugin::Inflate(bytes, kMaxInflated);
+  if (!json) return BadTxt("not a complete zlib stream");
   return registry::MdnsTxtFromJson(*json);
 }
 

@@ -23,10 +23,6 @@ std::vector<std::string> EncodeTxt(const registry::MdnsTxt& txt);
 // Concatenate, hex-decode, inflate (bounded), parse. Any failure is a 400 Error.
 Result<registry::MdnsTxt> DecodeTxt(const std::vector<std::string>& strings);
 
-// zlib helpers (exposed for tests and fuzzers).
-std::string Deflate(std::string_view data);
-Result<std::string> Inflate(std::string_view data, size_t limit = kMaxInflated);
-
 // What one node announces. Fails for an address that is not "ip:port".
 struct NodeZone {
   std::string service{};   // service name

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "registry/watch_queue.h"
+#include "micro/plugin/watch.h"
 
 namespace micro {
 namespace {
@@ -114,11 +114,11 @@ class MemoryRegistry : public Registry {
   }
 
   Result<std::unique_ptr<registry::Watcher>> Watch(const WatchOptions& options) override {
-    auto queue = std::make_shared<registry::WatchQueue>(options.service);
+    auto queue = std::make_shared<plugin::WatchQueue>(options.service);
     std::lock_guard lock(mu_);
     if (stopping_) return registry::ErrWatcherStopped();
     watchers_.push_back(queue);
-    return std::unique_ptr<registry::Watcher>(std::make_unique<registry::QueueWatcher>(queue));
+    return std::unique_ptr<registry::Watcher>(std::make_unique<plugin::QueueWatcher>(queue));
   }
 
   std::string String() const override { return "memory"; }
@@ -170,7 +170,7 @@ class MemoryRegistry : public Registry {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::map<std::string, std::map<std::string, VersionRecord>> services_;
-  std::vector<std::weak_ptr<registry::WatchQueue>> watchers_;
+  std::vector<std::weak_ptr<plugin::WatchQueue>> watchers_;
   std::thread pruner_;
 };
 

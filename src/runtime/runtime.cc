@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "util/strand.h"
+#include "micro/plugin/io.h"
 
 namespace micro {
 namespace {
@@ -25,7 +25,7 @@ std::size_t Runtime::Cpus() {
 Runtime::Runtime(std::size_t threads)
     : io_(static_cast<int>(threads == 0 ? Cpus() : threads)), work_(asio::make_work_guard(io_)) {
   if (threads == 0) threads = Cpus();
-  if (threads == 1) util::MarkOneThread(io_);
+  if (threads == 1) plugin::MarkOneThread(io_);
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) {
     threads_.emplace_back([this] {

@@ -4,7 +4,7 @@
 
 #include <asio/use_awaitable.hpp>
 
-#include "util/blocking.h"
+#include "micro/plugin/io.h"
 
 namespace micro::server_detail {
 
@@ -45,8 +45,8 @@ ServerStreamImpl::ServerStreamImpl(Context ctx, std::shared_ptr<Socket> sock,
 Status ServerStreamImpl::SendFrame(Message msg) {
   if (!id_.empty()) msg.header.Set("Micro-Id", id_);
   msg.header.Set("Micro-Stream", stream_id_);
-  return util::RunBlocking(sock_->executor(), SendOn(sock_, lock_, std::move(msg)),
-                           "go.micro.server");
+  return plugin::RunBlocking(sock_->executor(), SendOn(sock_, lock_, std::move(msg)),
+                             "go.micro.server");
 }
 
 Status ServerStreamImpl::SendMsg(const google::protobuf::Message& msg) {

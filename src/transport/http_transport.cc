@@ -17,13 +17,13 @@
 #include <mutex>
 
 #include "micro/logger.h"
+#include "micro/plugin/address.h"
+#include "micro/plugin/io.h"
 #include "micro/transport.h"
-#include "transport/address.h"
 #include "transport/http_wire.h"
 #include "transport/runtime.h"
 #include "transport/tls.h"
 #include "transport/watchdog.h"
-#include "util/strand.h"
 
 namespace micro {
 namespace {
@@ -355,7 +355,7 @@ class HttpListener final : public Listener {
   HttpListener(std::shared_ptr<HttpShared> shared, std::shared_ptr<asio::ssl::context> tls)
       : shared_(std::move(shared)),
         tls_(std::move(tls)),
-        strand_(util::MakeStrand(shared_->executor)),
+        strand_(plugin::MakeStrand(shared_->executor)),
         acceptor_(strand_) {}
 
   Status Bind(const HostPort& hp) {
@@ -421,7 +421,7 @@ class HttpListener final : public Listener {
     auto self = shared_from_this();  // alive while accepting
     asio::steady_timer backoff(strand_);
     while (!closed_) {
-      auto conn_strand = util::MakeStrand(shared_->executor);
+      auto conn_strand = plugin::MakeStrand(shared_->executor);
       auto [ec, sock] = co_await acceptor_.async_accept(conn_strand, kNoThrow);
       if (closed_) break;
       if (ec) {

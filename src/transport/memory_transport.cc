@@ -10,18 +10,18 @@
 #include <random>
 
 #include "micro/logger.h"
+#include "micro/plugin/address.h"
+#include "micro/plugin/async_queue.h"
+#include "micro/plugin/io.h"
 #include "micro/transport.h"
-#include "transport/address.h"
 #include "transport/runtime.h"
-#include "util/async_queue.h"
-#include "util/strand.h"
 
 namespace micro {
 namespace {
 
 using namespace transport_detail;  // NOLINT(google-build-using-namespace)
 
-using util::AsyncQueue;
+using plugin::AsyncQueue;
 using MessageQueue = AsyncQueue<Message>;
 
 class MemorySocket final : public Socket {
@@ -94,7 +94,7 @@ class MemoryListener final : public Listener {
                  std::shared_ptr<void> keep)
       : keep_(std::move(keep)),
         base_(base),
-        strand_(util::MakeStrand(base)),
+        strand_(plugin::MakeStrand(base)),
         addr_(std::move(addr)),
         timeout_(timeout),
         pending_(std::make_shared<AsyncQueue<std::shared_ptr<Socket>>>(strand_)) {}
@@ -144,7 +144,7 @@ class MemoryListener final : public Listener {
   std::shared_ptr<Socket> Connect(asio::any_io_executor client_ex, Duration client_timeout,
                                   std::shared_ptr<void> client_keep,
                                   std::shared_ptr<Socket>* client) {
-    auto server_ex = util::MakeStrand(base_);
+    auto server_ex = plugin::MakeStrand(base_);
     auto to_server = std::make_shared<MessageQueue>(server_ex);
     auto to_client = std::make_shared<MessageQueue>(client_ex);
     std::string client_addr;

@@ -4,13 +4,13 @@
 
 #include <asio/strand.hpp>
 
+#include "micro/plugin/io.h"
 #include "transport/runtime.h"
-#include "util/strand.h"
 
 namespace micro {
 
+using plugin::RunningInThisThread;
 using transport_detail::RunBlocking;
-using transport_detail::RunningInThisThread;
 
 namespace {
 
@@ -61,7 +61,7 @@ Status Listener::AcceptSync(SocketHandler handler) {
 }
 
 Result<std::shared_ptr<Socket>> Transport::DialSync(std::string addr, DialOptions opts) {
-  if (!opts.executor) opts.executor = util::MakeStrand(executor());
+  if (!opts.executor) opts.executor = plugin::MakeStrand(executor());
   if (RunningInThisThread(opts.executor)) return WouldDeadlock("Transport::DialSync");
   // co_spawn needs a default-constructible result: carry the Result in an optional.
   auto aw = [](Transport* t, std::string a,

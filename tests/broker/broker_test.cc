@@ -3,6 +3,7 @@
 #include "micro/broker.h"
 
 #include <gtest/gtest.h>
+#include <micro/testing/broker_contract.h>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
@@ -13,7 +14,6 @@
 #include <thread>
 
 #include "broker/http_receiver.h"
-#include "broker_contract.h"
 #include "micro/registry.h"
 
 namespace micro {

@@ -1,5 +1,5 @@
 // The shared registry contract, run against the memory registry.
-#include "registry/registry_contract.h"
+#include <micro/testing/registry_contract.h>
 
 namespace micro::testing {
 namespace {

@@ -1,6 +1,7 @@
 // mDNS over real sockets. Every test here starts with "Mdns" and runs only inside a private
 // network namespace (in_netns.sh via CTest); elsewhere it skips itself.
 #include <gtest/gtest.h>
+#include <micro/testing/registry_contract.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -11,7 +12,6 @@
 #include "registry/mdns_records.h"
 #include "registry/mdns_registry.h"
 #include "registry/netns_guard.h"
-#include "registry/registry_contract.h"
 
 extern char** environ;
 

@@ -6,10 +6,10 @@
 #include <asio/use_future.hpp>
 #include <future>
 
+#include "micro/plugin/io.h"
 #include "micro/runtime.h"
 #include "micro/transport.h"
 #include "rpc/rpc_test_util.h"
-#include "util/strand.h"
 
 namespace micro {
 namespace {
@@ -319,9 +319,9 @@ TEST_P(RpcTest, SyncHandlersRunOffTheIoThreadsCoroutineHandlersOnThem) {
 // under them, must still be safe (this test is what TSan and ASan see of that path).
 TEST_P(RpcTest, OneThreadRuntimeCallsInPlaceWithTimeouts) {
   Runtime one(1), two(2);
-  EXPECT_TRUE(util::OnSameSingleThread(one.executor(), util::MakeStrand(one.executor())));
-  EXPECT_FALSE(util::OnSameSingleThread(two.executor(), util::MakeStrand(two.executor())));
-  EXPECT_FALSE(util::OnSameSingleThread(one.executor(), two.executor()));
+  EXPECT_TRUE(plugin::OnSameSingleThread(one.executor(), plugin::MakeStrand(one.executor())));
+  EXPECT_FALSE(plugin::OnSameSingleThread(two.executor(), plugin::MakeStrand(two.executor())));
+  EXPECT_FALSE(plugin::OnSameSingleThread(one.executor(), two.executor()));
 
   auto p =
       RpcPair::Make(GetParam(), {}, {.executor = one.executor()}, {.executor = one.executor()});

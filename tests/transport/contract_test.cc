@@ -1,5 +1,5 @@
 // The shared transport contract, run against the built-in memory and HTTP transports.
-#include "transport/transport_contract.h"
+#include <micro/testing/transport_contract.h>
 
 namespace micro::testing {
 namespace {

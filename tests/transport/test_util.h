@@ -15,8 +15,8 @@
 #include <string_view>
 #include <thread>
 
+#include "micro/plugin/address.h"
 #include "micro/transport.h"
-#include "transport/address.h"
 #include "transport/http_wire.h"
 
 namespace micro::testing {
@@ -24,7 +24,7 @@ namespace micro::testing {
 using namespace std::chrono_literals;
 
 inline uint16_t PortOf(const std::string& addr) {
-  auto hp = transport_detail::ParseHostPort(addr);
+  auto hp = plugin::ParseHostPort(addr);
   return hp ? hp->min_port : 0;
 }
 

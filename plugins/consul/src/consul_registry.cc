@@ -14,12 +14,10 @@
 #include "micro/consul/consul.h"
 #include "micro/http_client.h"
 #include "micro/logger.h"
-#include "registry/watch_queue.h"
+#include "micro/plugin/address.h"
+#include "micro/plugin/io.h"
+#include "micro/plugin/watch.h"
 #include "tags.h"
-#include "transport/address.h"
-#include "transport/runtime.h"
-#include "util/blocking.h"
-#include "util/http_endpoints.h"
 
 namespace micro::consul {
 namespace {
@@ -47,11 +45,11 @@ std::string Escape(std::string_view s) {
 }
 
 std::vector<std::string> SplitAgents(const std::vector<std::string>& addrs, bool* secure) {
-  return util::SplitHttpEndpoints(addrs, "8500", secure);
+  return plugin::SplitHttpEndpoints(addrs, "8500", secure);
 }
 
 std::string Param(const RegistryOptions& o, const std::string& key, const char* env = nullptr) {
-  return util::ParamOrEnv(o.params, key, env);
+  return plugin::ParamOrEnv(o.params, key, env);
 }
 
 // One node as Consul reports it, turned back into a one-node go-micro service.
@@ -73,7 +71,7 @@ registry::Service FromHealthEntry(const std::string& name, const Json& entry) {
   std::string host = svc.value("Address", "");
   if (host.empty() && entry.contains("Node")) host = entry["Node"].value("Address", "");
   const int port = svc.value("Port", 0);
-  node.address = transport_detail::JoinHostPort(host, static_cast<uint16_t>(port));
+  node.address = plugin::JoinHostPort(host, static_cast<uint16_t>(port));
   node.metadata = std::move(decoded.metadata);
   if (node.metadata.empty() && svc.contains("Meta") && svc["Meta"].is_object()) {
     for (auto& [k, v] : svc["Meta"].items()) {
@@ -106,7 +104,7 @@ struct Agent {
   Duration timeout = std::chrono::seconds(5);
   std::string wait = "30s";
   Duration wait_duration = std::chrono::seconds(30);
-  std::shared_ptr<transport_detail::IoThread> io;
+  std::shared_ptr<plugin::IoThread> io;
   std::unique_ptr<http::Client> client;
   std::mutex mu;
   std::size_t current = 0;
@@ -155,7 +153,7 @@ struct Agent {
   }
 
   Result<Answer> DoSync(std::string method, std::string target, std::string body = {}) {
-    return util::RunBlocking(
+    return plugin::RunBlocking(
         io->executor(),
         Do(std::move(method), std::move(target), std::move(body), Context::WithTimeout(timeout)),
         kErrorId);
@@ -200,13 +198,13 @@ Snapshot SnapshotOf(const std::string& name, const Json& entries) {
 }
 
 struct WatchState {
-  std::shared_ptr<registry::WatchQueue> queue;
+  std::shared_ptr<plugin::WatchQueue> queue;
   Context ctx;
   std::mutex mu;
   std::set<std::string> watched;  // services with a loop (all-services watch)
 };
 
-void Diff(const Snapshot& before, const Snapshot& after, registry::WatchQueue& q) {
+void Diff(const Snapshot& before, const Snapshot& after, plugin::WatchQueue& q) {
   const auto now = std::chrono::system_clock::now();
   for (const auto& [id, s] : after) {
     auto it = before.find(id);
@@ -347,7 +345,7 @@ class ConsulRegistry final : public Registry {
 
   Result<std::unique_ptr<registry::Watcher>> Watch(const WatchOptions& options) override {
     auto w = std::make_shared<WatchState>();
-    w->queue = std::make_shared<registry::WatchQueue>(options.service);
+    w->queue = std::make_shared<plugin::WatchQueue>(options.service);
     watches_.Add(w);
     // The state as of now, taken before returning: anything changed after Watch returned is
     // reported.
@@ -386,14 +384,14 @@ class ConsulRegistry final : public Registry {
       w->queue->Stop();
     };
     return std::unique_ptr<registry::Watcher>(
-        std::make_unique<registry::QueueWatcher>(w->queue, std::move(stop)));
+        std::make_unique<plugin::QueueWatcher>(w->queue, std::move(stop)));
   }
 
   std::string String() const override { return "consul"; }
 
  private:
   Status RegisterNode(const registry::Service& service, const registry::Node& node, Duration ttl) {
-    auto hp = transport_detail::ParseHostPort(node.address);
+    auto hp = plugin::ParseHostPort(node.address);
     if (!hp) {
       return errors::BadRequest(std::string(kErrorId), "consul: node address {}: {}", node.address,
                                 hp.error().detail);
@@ -441,7 +439,7 @@ class ConsulRegistry final : public Registry {
   std::shared_ptr<Agent> agent_;
   std::mutex mu_;
   std::map<std::string, std::string> registered_;  // node id -> registration body
-  registry::WatchList<WatchState> watches_;
+  plugin::WatchList<WatchState> watches_;
 };
 
 }  // namespace
@@ -483,7 +481,7 @@ Result<std::shared_ptr<Registry>> NewRegistry(RegistryOptions options) {
   TlsOptions tls;
   tls.ca_file = Param(options, "consul.ca_file");
   tls.insecure_skip_verify = Param(options, "consul.insecure_skip_verify") == "true";
-  agent->io = transport_detail::IoThread::Create();
+  agent->io = plugin::IoThread::Create();
   agent->client = std::make_unique<http::Client>(
       http::ClientOptions{.secure = secure,
                           .tls = tls,

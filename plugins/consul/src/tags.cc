@@ -1,9 +1,9 @@
 #include "tags.h"
 
-#include <nlohmann/json.hpp>
+#include <micro/plugin/compress.h>
+#include <micro/registry.h>
 
-#include "registry/mdns_records.h"  // zlib helpers shared with the mDNS TXT encoding
-#include "registry/service_json.h"
+#include <nlohmann/json.hpp>
 
 namespace micro::consul_detail {
 namespace {
@@ -41,7 +41,7 @@ bool Unhex(std::string_view hex, std::string* out) {
 }
 
 std::string Compressed(char kind, std::string_view payload) {
-  return std::string(1, kind) + "-" + Hex(mdns::Deflate(payload));
+  return std::string(1, kind) + "-" + Hex(plugin::Deflate(payload));
 }
 
 // The payload of one tag of `kind` in `form` ('-' compressed, '=' plain), or nothing.
@@ -53,7 +53,7 @@ bool Payload(std::string_view tag, char form, std::string* out) {
   }
   std::string raw;
   if (!Unhex(body, &raw)) return false;
-  auto inflated = mdns::Inflate(raw, kMaxTagBytes);
+  auto inflated = plugin::Inflate(raw, kMaxTagBytes);
   if (!inflated) return false;
   *out = std::move(*inflated);
   return true;

@@ -1,10 +1,11 @@
 // The shared registry contract against the FAKE Consul agent (ConsulFake) and, when
 // CONSUL_HTTP_ADDR names one, a real agent (ConsulReal; skipped otherwise).
+#include <micro/testing/registry_contract.h>
+
 #include <cstdlib>
 
 #include "fake_consul.h"
 #include "micro/consul/consul.h"
-#include "registry/registry_contract.h"
 
 namespace micro::testing {
 namespace {

@@ -12,9 +12,9 @@
 #include "gateway.h"
 #include "micro/etcd/etcd.h"
 #include "micro/logger.h"
-#include "registry/watch_queue.h"
-#include "transport/runtime.h"
-#include "util/http_endpoints.h"
+#include "micro/plugin/address.h"
+#include "micro/plugin/io.h"
+#include "micro/plugin/watch.h"
 
 namespace micro::etcd {
 namespace {
@@ -44,11 +44,11 @@ std::string ServicePrefix(const std::string& service) {
 }
 
 std::vector<std::string> SplitEndpoints(const std::vector<std::string>& addrs, bool* secure) {
-  return util::SplitHttpEndpoints(addrs, "2379", secure);
+  return plugin::SplitHttpEndpoints(addrs, "2379", secure);
 }
 
 std::string Param(const RegistryOptions& o, const std::string& key, const char* env = nullptr) {
-  return util::ParamOrEnv(o.params, key, env);
+  return plugin::ParamOrEnv(o.params, key, env);
 }
 
 // The service of a key, for a DELETE without its previous value: name and node id only.
@@ -73,12 +73,12 @@ Result<registry::Service> DecodeValue(const Json& kv) {
 
 // Watch state shared by the watch coroutine, the Watcher and the registry.
 struct WatchState {
-  std::shared_ptr<registry::WatchQueue> queue;
+  std::shared_ptr<plugin::WatchQueue> queue;
   Context ctx;  // cancelled by Stop / registry destruction
 };
 
 struct Shared {
-  std::shared_ptr<transport_detail::IoThread> io;
+  std::shared_ptr<plugin::IoThread> io;
   std::unique_ptr<Gateway> gateway;
 };
 
@@ -235,7 +235,7 @@ class EtcdRegistry final : public Registry {
 
   Result<std::unique_ptr<registry::Watcher>> Watch(const WatchOptions& options) override {
     auto w = std::make_shared<WatchState>();
-    w->queue = std::make_shared<registry::WatchQueue>(options.service);
+    w->queue = std::make_shared<plugin::WatchQueue>(options.service);
     watches_.Add(w);
     const std::string prefix =
         options.service.empty() ? std::string(kPrefix) : ServicePrefix(options.service);
@@ -251,7 +251,7 @@ class EtcdRegistry final : public Registry {
       w->queue->Stop();
     };
     return std::unique_ptr<registry::Watcher>(
-        std::make_unique<registry::QueueWatcher>(w->queue, std::move(stop)));
+        std::make_unique<plugin::QueueWatcher>(w->queue, std::move(stop)));
   }
 
   std::string String() const override { return "etcd"; }
@@ -334,7 +334,7 @@ class EtcdRegistry final : public Registry {
   std::shared_ptr<Shared> shared_;
   std::mutex mu_;
   std::map<std::string, NodeRecord> nodes_;
-  registry::WatchList<WatchState> watches_;
+  plugin::WatchList<WatchState> watches_;
 };
 
 }  // namespace
@@ -366,7 +366,7 @@ Result<std::shared_ptr<Registry>> NewRegistry(RegistryOptions options) {
   g.tls.key_file = Param(options, "etcd.key_file");
   g.tls.insecure_skip_verify = Param(options, "etcd.insecure_skip_verify") == "true";
   auto shared = std::make_shared<Shared>();
-  shared->io = transport_detail::IoThread::Create();
+  shared->io = plugin::IoThread::Create();
   g.executor = shared->io->executor();
   shared->gateway = std::make_unique<Gateway>(std::move(g));
   return std::shared_ptr<Registry>(std::make_shared<EtcdRegistry>(std::move(shared)));

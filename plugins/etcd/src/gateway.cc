@@ -4,7 +4,7 @@
 #include <asio/use_awaitable.hpp>
 #include <charconv>
 
-#include "util/blocking.h"
+#include "micro/plugin/io.h"
 
 namespace micro::etcd_detail {
 namespace {
@@ -205,7 +205,7 @@ asio::awaitable<Result<Json>> Gateway::Post(std::string path, Json body) {
 }
 
 Result<Json> Gateway::PostSync(std::string path, Json body) {
-  return util::RunBlocking(options_.executor, Post(std::move(path), std::move(body)), kErrorId);
+  return plugin::RunBlocking(options_.executor, Post(std::move(path), std::move(body)), kErrorId);
 }
 
 asio::awaitable<Status> Gateway::Watch(Json create_request, Context ctx,

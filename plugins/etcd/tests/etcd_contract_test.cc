@@ -1,7 +1,8 @@
 // The shared registry contract against a real etcd (started by the test binary).
+#include <micro/testing/registry_contract.h>
+
 #include "etcd_server.h"
 #include "micro/etcd/etcd.h"
-#include "registry/registry_contract.h"
 
 namespace micro::testing {
 namespace {

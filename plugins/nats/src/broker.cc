@@ -12,7 +12,7 @@
 
 #include "conn.h"
 #include "micro/nats/nats.h"
-#include "util/strand.h"
+#include "micro/plugin/io.h"
 
 namespace micro::nats {
 namespace {
@@ -235,9 +235,9 @@ class NatsBroker final : public Broker {
     if (!handler) return errors::BadRequest(kBrokerErrorId, "no handler");
     auto conn = Current();
     if (!conn) return NotConnected();
-    auto core =
-        std::make_shared<SubCore>(std::string(topic), options, std::move(handler),
-                                  options_.error_handler, util::MakeStrand(pool_->get_executor()));
+    auto core = std::make_shared<SubCore>(std::string(topic), options, std::move(handler),
+                                          options_.error_handler,
+                                          plugin::MakeStrand(pool_->get_executor()));
     // The nats.c handler may use the raw pointer: the core closes its Subscription (waiting
     // for a running handler) in Stop(), which every path runs before the core can go.
     auto sub = conn->Subscribe(std::string(topic), options.queue,

@@ -14,8 +14,8 @@
 
 #include "conn.h"
 #include "micro/nats/nats.h"
-#include "util/async_queue.h"
-#include "util/strand.h"
+#include "micro/plugin/async_queue.h"
+#include "micro/plugin/io.h"
 
 namespace micro::nats {
 namespace {
@@ -23,7 +23,7 @@ namespace {
 using nats_detail::Conn;
 using nats_detail::Msg;
 using nats_detail::Subscription;
-using util::AsyncQueue;
+using plugin::AsyncQueue;
 using MsgQueue = AsyncQueue<Msg>;
 
 // Not a std::string: io threads may still build errors while static destructors run at exit.
@@ -281,7 +281,7 @@ class NatsListener final : public Listener {
       : core_(std::move(core)),
         conn_(std::move(conn)),
         subject_(std::move(subject)),
-        strand_(util::MakeStrand(core_->executor())),
+        strand_(plugin::MakeStrand(core_->executor())),
         state_(std::make_shared<ListenerState>()) {
     state_->pending = std::make_shared<AsyncQueue<std::shared_ptr<ServerConn>>>(strand_);
     state_->base = core_->executor();
@@ -374,7 +374,7 @@ class NatsListener final : public Listener {
       } else {
         sc = std::make_shared<ServerConn>();
         sc->reply = m.reply;
-        sc->strand = util::MakeStrand(st.base);
+        sc->strand = plugin::MakeStrand(st.base);
         sc->in = std::make_shared<MsgQueue>(sc->strand);
         st.conns.emplace(m.reply, sc);
         st.pending->Push(sc);

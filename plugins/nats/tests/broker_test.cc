@@ -2,6 +2,7 @@
 // with several subscribers on one connection, error_handler reports, re-entrant handlers,
 // go-micro's JSON message on the wire, server restarts.
 #include <gtest/gtest.h>
+#include <micro/testing/broker_contract.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,7 +12,6 @@
 #include <set>
 #include <thread>
 
-#include "broker_contract.h"
 #include "conn.h"
 #include "micro/nats/nats.h"
 #include "nats_env.h"

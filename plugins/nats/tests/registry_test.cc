@@ -1,6 +1,7 @@
 // The NATS registry: the shared registry contract against a real nats-server, go-micro's
 // subjects and JSON on the wire, quorum lookups, several processes, and server restarts.
 #include <gtest/gtest.h>
+#include <micro/testing/registry_contract.h>
 
 #include <chrono>
 #include <set>
@@ -9,7 +10,6 @@
 #include "conn.h"
 #include "micro/nats/nats.h"
 #include "nats_env.h"
-#include "registry/registry_contract.h"
 
 namespace micro {
 namespace {

@@ -1,13 +1,13 @@
 // The NATS transport: the shared transport contract against a real nats-server, and what is
 // NATS-specific (subjects as addresses, no responders, server restarts).
 #include <gtest/gtest.h>
+#include <micro/testing/transport_contract.h>
 
 #include <chrono>
 #include <thread>
 
 #include "micro/nats/nats.h"
 #include "nats_env.h"
-#include "transport/transport_contract.h"
 
 namespace micro {
 namespace {

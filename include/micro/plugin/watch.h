@@ -1,5 +1,13 @@
-// A bounded, thread-safe event queue behind a registry::Watcher. Registries keep a weak
-// reference per watcher and Push() events; the Watcher handed to the caller pops them.
+// Watches for registry plugins: a bounded, thread-safe event queue behind a registry::Watcher.
+// A registry keeps a (weak) reference per watcher and Push()es events from whatever thread
+// learns of them; the Watcher handed to the caller pops them (Next blocks its caller up to the
+// timeout). WatchList lets a registry stop every watch it handed out when it goes.
+//
+//   auto queue = std::make_shared<micro::plugin::WatchQueue>(options.service);
+//   watches_.Add(state);   // state has `Context ctx` and `std::shared_ptr<WatchQueue> queue`
+//   return std::make_unique<micro::plugin::QueueWatcher>(queue);
+//
+// Errors: Pop/Next return ErrWatcherStopped() once stopped, a 408 Timeout when nothing arrived.
 #pragma once
 
 #include <micro/registry.h>
@@ -12,7 +20,11 @@
 #include <memory>
 #include <mutex>
 
-namespace micro::registry {
+namespace micro::plugin {
+
+using registry::ErrWatcherStopped;
+using registry::Event;
+using registry::Watcher;
 
 class WatchQueue {
  public:
@@ -123,4 +135,4 @@ class WatchList {
   std::list<std::weak_ptr<State>> watches_;
 };
 
-}  // namespace micro::registry
+}  // namespace micro::plugin

@@ -1,6 +1,6 @@
 // The broker contract: what every Broker implementation (memory, http, and the nats plugin)
-// must do. A value-parameterised suite (tests in broker_contract.cc: link the CMake object
-// library `micro_broker_contract`); each implementation instantiates it with a factory:
+// must do. A value-parameterised GoogleTest suite, installed with the package: link
+// `micro::contract_tests` into a test binary and instantiate BrokerContractTest with a factory:
 //
 //   INSTANTIATE_TEST_SUITE_P(Nats, BrokerContractTest, ::testing::Values(BrokerContractParam{
 //       .name = "nats", .make = [] { return micro::nats::NewBroker({...}); }}),

@@ -1,7 +1,7 @@
 // The transport contract: what every Transport (memory, http, and plugins such as nats) must
-// do, whatever carries the bytes. A value-parameterised suite (tests in transport_contract.cc:
-// link the CMake object library `micro_transport_contract`); each implementation instantiates
-// it with a factory:
+// do, whatever carries the bytes. A value-parameterised GoogleTest suite, installed with the
+// package: link `micro::contract_tests` into a test binary and instantiate
+// TransportContractTest with a factory:
 //
 //   INSTANTIATE_TEST_SUITE_P(Nats, TransportContractTest, ::testing::Values(
 //       TransportContractParam{.name = "nats", .make = [](TransportOptions o) {
@@ -33,6 +33,8 @@ struct TransportContractParam {
   // Non-empty: why this environment cannot run the suite (the tests are skipped).
   std::function<std::string()> skip_reason{};
 };
+
+inline void PrintTo(const TransportContractParam& param, std::ostream* os) { *os << param.name; }
 
 inline std::string TransportContractName(
     const ::testing::TestParamInfo<TransportContractParam>& info) {

@@ -1,5 +1,9 @@
-// A queue filled from any thread and drained by one coroutine on an asio executor: the memory
-// transport's connections and the NATS plugin's (filled on nats.c's threads) use it.
+// A queue filled from any thread and drained by one coroutine on an asio executor: how a
+// transport or broker hands messages from threads it does not own (a C client library's
+// callbacks) to coroutines. The memory transport's connections and the NATS plugin use it.
+//
+// Threading: Push, Close and closed from any thread; Pop from one coroutine at a time, on the
+// queue's executor. Ownership: hold it in a shared_ptr shared by producer and consumer.
 //
 // The consumer waits on a steady_timer (its deadline). Pushes set `rung_` and cancel that
 // timer under the queue's mutex, and the consumer starts its wait under the same mutex (in the
@@ -24,7 +28,7 @@
 #include <optional>
 #include <system_error>
 
-namespace micro::util {
+namespace micro::plugin {
 
 template <class T>
 class AsyncQueue {
@@ -125,4 +129,4 @@ class AsyncQueue {
   asio::steady_timer* waiting_ = nullptr;  // the consumer's timer while it waits
 };
 
-}  // namespace micro::util
+}  // namespace micro::plugin

@@ -1,7 +1,7 @@
-// The registry contract: what every Registry implementation (memory, mdns, and the etcd /
-// consul / nats plugins) must do. A value-parameterised suite (the tests are in
-// registry_contract.cc: link the CMake object library `micro_registry_contract` into the test
-// binary); each implementation instantiates it with a factory:
+// The registry contract: what every Registry implementation (memory, mdns, the etcd / consul /
+// nats plugins, and yours) must do. A value-parameterised GoogleTest suite, installed with the
+// package: link `micro::contract_tests` (and GTest::gtest_main) into a test binary and
+// instantiate RegistryContractTest with a factory:
 //
 //   INSTANTIATE_TEST_SUITE_P(Etcd, RegistryContractTest, ::testing::Values(RegistryContractParam{
 //       .name = "etcd", .make = [] { return micro::etcd::NewRegistry({...}); }}),

@@ -1,0 +1,113 @@
+// Threads and executors for plugin code: an owned I/O thread, running a coroutine to completion
+// from a plain thread, and strands.
+//
+// Registries are called from plain threads (their interface is blocking) while the library's
+// clients (micro::http::Client) and transports are asynchronous: a plugin typically owns one
+// IoThread and bridges with RunBlocking. Transports and brokers that get callbacks on threads
+// of their own (a C client library's) hand work over with asio::post or AsyncQueue
+// (<micro/plugin/async_queue.h>) and never touch asio objects on those threads.
+#pragma once
+
+#include <micro/errors.h>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/execution/context.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/query.hpp>
+#include <asio/strand.hpp>
+#include <exception>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+namespace micro::plugin {
+
+// An io_context run by one background thread, created running. Ownership:
+// shared; the thread is stopped and joined when the last owner lets go, also when that owner
+// is a handler running on the thread itself (the join then happens on a short-lived helper
+// thread). Pending handlers are destroyed, not run, at that point.
+class IoThread {
+ public:
+  static std::shared_ptr<IoThread> Create();
+  ~IoThread();
+  IoThread(const IoThread&) = delete;
+  IoThread& operator=(const IoThread&) = delete;
+
+  asio::any_io_executor executor() { return context_.get_executor(); }
+
+ private:
+  IoThread();
+  asio::io_context context_{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::thread thread_;
+};
+
+// True when the calling thread is running ex's io_context (directly or through a strand): a
+// blocking wait for work on ex would then deadlock.
+bool RunningInThisThread(const asio::any_io_executor& ex);
+
+// Runs aw on ex and blocks the calling thread until it completes. T must be constructible from
+// micro::Error (a Result<>): an escaping exception becomes InternalServerError(error_id, what).
+// Must not be called on one of ex's threads (check RunningInThisThread when unsure).
+template <class T>
+T RunBlocking(const asio::any_io_executor& ex, asio::awaitable<T> aw, std::string_view error_id) {
+  std::promise<T> promise;
+  auto future = promise.get_future();
+  asio::co_spawn(ex, std::move(aw), [&promise, error_id](std::exception_ptr e, T value) {
+    if (!e) {
+      promise.set_value(std::move(value));
+      return;
+    }
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& thrown) {
+      promise.set_value(T(errors::InternalServerError(std::string(error_id), thrown.what())));
+    } catch (...) {
+      promise.set_value(T(errors::InternalServerError(std::string(error_id), "unknown exception")));
+    }
+  });
+  return future.get();
+}
+
+// A strand over ex, type-erased. Every asynchronous operation copies its executor with
+// outstanding work tracked; a strand over io_context's own executor fits in any_io_executor's
+// small buffer (no allocation), a strand over an any_io_executor does not (two allocations per
+// copy, several copies per call). Falls back to the latter for other executors.
+inline asio::any_io_executor MakeStrand(const asio::any_io_executor& ex) {
+  if (const auto* io = ex.target<asio::io_context::executor_type>()) {
+    return asio::make_strand(*io);
+  }
+  return asio::make_strand(ex);
+}
+
+// Marks an io_context that only one thread ever runs (a Runtime of one thread, an IoThread).
+// Everything on it is serialised without strands.
+class OneThreadMark final : public asio::execution_context::service {
+ public:
+  using key_type = OneThreadMark;
+  static inline asio::execution_context::id id;
+  explicit OneThreadMark(asio::execution_context& ctx) : service(ctx) {}
+
+ private:
+  void shutdown() override {}
+};
+
+inline void MarkOneThread(asio::io_context& ctx) {
+  if (!asio::has_service<OneThreadMark>(ctx)) asio::make_service<OneThreadMark>(ctx);
+}
+
+// True when a and b run on the same io_context and only one thread runs it: code running on
+// a may then use objects bound to b (a strand included) without hopping to b.
+inline bool OnSameSingleThread(const asio::any_io_executor& a, const asio::any_io_executor& b) {
+  auto& ca = asio::query(a, asio::execution::context);
+  return &ca == &asio::query(b, asio::execution::context) && asio::has_service<OneThreadMark>(ca);
+}
+
+}  // namespace micro::plugin
