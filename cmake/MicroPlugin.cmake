@@ -7,8 +7,10 @@
 #          (<micro/plugin/register.h>); a C identifier.
 # TARGET   the library target (default micro_<NAME>); an alias micro::<NAME> is added when that
 #          name is free.
-# STATIC / SHARED  the library type (default: BUILD_SHARED_LIBS). A shared plugin must be used
-#          with a shared micro library: one program must have one copy of the name tables.
+# STATIC / SHARED  the library type (default: BUILD_SHARED_LIBS). A shared plugin built against
+#          the static core carries its own copy of the core code it uses; the program's copy of
+#          the name tables wins (ELF symbol interposition), so registration still reaches the
+#          program's tables. tests/plugin_example_test.sh checks both types.
 # SOURCES  the plugin's sources.
 #
 # What makes "link it and it registers" work: everything that links the target gets
