@@ -3,9 +3,10 @@
 // Each pluggable kind (registry, transport, broker, selector) has one table, reached through
 // its own accessor declared in that kind's header (e.g. micro::Transports()). Built-in
 // implementations are added by the accessor itself on first use, so they can never be dropped
-// by the linker. A plugin library adds its names from a static initialiser in an object file
-// that is always linked (its CMake target links whole-archive), and also offers an explicit
-// constructor (e.g. micro::etcd::NewRegistry).
+// by the linker. A plugin library adds its names in a MICRO_PLUGIN(name) { ... } block
+// (<micro/plugin/register.h>) and is built with the CMake function micro_add_plugin, so linking
+// it is enough; it also offers an explicit constructor (e.g. micro::etcd::NewRegistry). The
+// helpers plugins are written with are the rest of <micro/plugin/*.h> (docs/plugins.md).
 //
 //   micro::Transports().Register("tcp", [](const TransportOptions& o) { return NewTcp(o); });
 //   auto t = micro::Transports().Create("tcp", options);   // Result<std::shared_ptr<Transport>>

@@ -5,8 +5,8 @@
 //   ./app --registry=etcd --registry_address=127.0.0.1:2379      (or MICRO_REGISTRY=etcd)
 //   auto reg = micro::etcd::NewRegistry({.addrs = {"127.0.0.1:2379"}});   // explicitly
 //
-// Linking micro::etcd adds the name "etcd" to micro::Registries() (a static initialiser the
-// target forces into every link).
+// Linking micro::etcd adds the name "etcd" to micro::Registries() (MICRO_PLUGIN, see
+// <micro/plugin/register.h>).
 //
 // Layout (go-micro's): key `/micro/registry/<service>/<nodeId>` ('/' inside either replaced by
 // '-'), value = the go-micro JSON of the service with exactly that one node. With a register
