@@ -6,29 +6,15 @@
 #   plugin_example_test.sh BUILD_DIR SOURCE_DIR CXX [CXX_FLAGS] [EXE_LINKER_FLAGS]
 set -euo pipefail
 build_dir=$1 source_dir=$2 cxx=$3 cxx_flags=${4:-} link_flags=${5:-}
-work=$(mktemp -d)
 server=""
-cleanup() {
+cleanup_extra() {
   if [[ -n "$server" ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  rm -rf "$work"
 }
-trap cleanup EXIT
-log=$work/log
-# ccache, when installed, with paths inside the scratch folder made relative: repeated runs hit
-# the cache although the folder's name changes.
-launcher=()
-if command -v ccache >/dev/null; then
-  export CCACHE_BASEDIR=$work CCACHE_NOHASHDIR=true
-  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-fi
-run() { "$@" >>"$log" 2>&1 || { cat "$log"; echo "FAILED: $*"; exit 1; }; }
+cxx_flags="$cxx_flags -Werror"
+source "$(dirname "$0")/support/installed_package.sh"
 retry() { for _ in $(seq 50); do "$@" && return 0; sleep 0.1; done; "$@"; }
 
-run cmake --install "$build_dir" --prefix "$work/prefix"
-run cmake -S "$source_dir/examples/plugin" -B "$work/build" -G Ninja \
-  "${launcher[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="$cxx_flags -Werror" \
-  -DCMAKE_EXE_LINKER_FLAGS="$link_flags" -DCMAKE_PREFIX_PATH="$work/prefix" \
-  -DCMAKE_BUILD_TYPE=Release -DMICRO_SOURCE_DIR="$source_dir"
+configure_installed "$source_dir/examples/plugin" "$work/build" -DMICRO_SOURCE_DIR="$source_dir"
 run cmake --build "$work/build" -j2
 
 # 1. The installed contract suite passes on the plugin (and its own tests).
@@ -54,9 +40,7 @@ grep -qx "Hello Grace" <<<"$out"
 # 3. The same plugin as a shared library: linking it is still enough. (Not under sanitizers:
 # the .so carries its own copy of the static core, which ASan reports as an ODR violation.)
 if [[ "$cxx_flags" != *-fsanitize* ]]; then
-  run cmake -S "$source_dir/examples/plugin" -B "$work/shared" -G Ninja \
-    "${launcher[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="$cxx_flags -Werror" \
-    -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release \
+  configure_installed "$source_dir/examples/plugin" "$work/shared" \
     -DMICRO_SOURCE_DIR="$source_dir" -DBUILD_SHARED_LIBS=ON
   run cmake --build "$work/shared" -j2 --target greeter_client_file
   ldd "$work/shared/greeter_client_file" | grep -q libmicro_file.so
