@@ -133,7 +133,10 @@ class MdnsRegistry : public Registry {
                                          ec.message());
     }
     asio::co_spawn(io_, ReceiveLoop(), asio::detached);
-    thread_ = std::thread([this] { io_.run(); });
+    thread_ = std::thread([this] {
+      util::SetThreadName("micro-mdns");
+      io_.run();
+    });
     return {};
   }
 

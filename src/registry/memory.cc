@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "registry/watch_queue.h"
+#include "util/worker_pool.h"
 
 namespace micro {
 namespace {
@@ -43,7 +44,10 @@ class MemoryRegistry : public Registry {
  public:
   explicit MemoryRegistry(RegistryOptions options)
       : options_(std::move(options)), prune_interval_(PruneInterval(options_)) {
-    pruner_ = std::thread([this] { PruneLoop(); });
+    pruner_ = std::thread([this] {
+      util::SetThreadName("micro-mem-reg");
+      PruneLoop();
+    });
   }
 
   ~MemoryRegistry() override {

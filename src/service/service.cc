@@ -245,8 +245,10 @@ Status Service::Build() {
   if (options_.broker_impl) {
     broker_ = options_.broker_impl;
   } else {
-    auto b = Brokers().Create(options_.broker,
-                              {.addrs = options_.broker_address, .registry = registry_});
+    // The broker shares the service's I/O threads rather than starting one of its own.
+    auto b = Brokers().Create(options_.broker, {.addrs = options_.broker_address,
+                                                .registry = registry_,
+                                                .executor = runtime_->executor()});
     if (!b) return std::move(b).error();
     broker_ = *b;
   }

@@ -4,6 +4,7 @@
 
 #include "micro/transport.h"
 #include "util/strand.h"
+#include "util/worker_pool.h"
 
 namespace micro::transport_detail {
 
@@ -22,7 +23,10 @@ std::shared_ptr<IoThread> IoThread::Create() {
 IoThread::IoThread() {
   util::MarkOneThread(context_);
   work_.emplace(context_.get_executor());
-  thread_ = std::thread([this] { context_.run(); });
+  thread_ = std::thread([this] {
+    util::SetThreadName("micro-io-own");
+    context_.run();
+  });
 }
 
 IoThread::~IoThread() {
