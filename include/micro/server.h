@@ -33,6 +33,7 @@
 #include <micro/registry.h>
 #include <micro/status.h>
 #include <micro/subscriber.h>
+#include <micro/util.h>
 
 #include <asio/any_io_executor.hpp>
 #include <chrono>
@@ -97,9 +98,7 @@ Status Subscribe(Server& server, std::string topic, Fn&& fn, SubscriberOptions o
       std::move(options)));
 }
 
-// A random UUID made once per process (go-micro's server.DefaultId).
+// A random UUID made once per process (go-micro's server.DefaultId). (NewUuid: micro/util.h.)
 const std::string& DefaultServerId();
-// A new random (version 4) UUID.
-std::string NewUuid();
 
 }  // namespace micro

@@ -16,7 +16,7 @@
 #include "micro/broker.h"
 #include "micro/logger.h"
 #include "micro/registry.h"
-#include "micro/server.h"
+#include "micro/util.h"
 #include "transport/runtime.h"
 #include "util/advertise.h"
 #include "util/worker_pool.h"

@@ -65,7 +65,7 @@ class MemoryRegistry : public Registry {
 
   Status Register(const Service& service, const RegisterOptions& options) override {
     if (service.name.empty())
-      return errors::BadRequest("go.micro.registry", "service name is empty");
+      return errors::BadRequest(error_ids::kRegistry, "service name is empty");
     std::lock_guard lock(mu_);
     auto& versions = services_[service.name];
     bool changed = false;

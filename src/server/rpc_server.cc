@@ -6,16 +6,15 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <random>
 #include <set>
 #include <thread>
 
 #include "micro/broker.h"
-#include "micro/client.h"
 #include "micro/logger.h"
 #include "micro/runtime.h"
 #include "micro/server.h"
 #include "micro/transport.h"
+#include "micro/util.h"
 #include "server/endpoint_description.h"
 #include "server/router.h"
 #include "server/server_stream.h"
@@ -24,14 +23,6 @@
 #include "util/worker_pool.h"
 
 namespace micro {
-
-std::string NewUuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  const uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFULL) | 0x4000ULL;              // version 4
-  const uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 1
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
-                     hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
-}
 
 const std::string& DefaultServerId() {
   // Never destroyed: I/O threads may still register or stop servers during static destruction.
@@ -355,7 +346,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
 }  // namespace
 
 Result<std::shared_ptr<Server>> NewServer(ServerOptions options) {
-  if (!options.transport) return errors::BadRequest("go.micro.server", "a transport is required");
+  if (!options.transport) return errors::BadRequest(error_ids::kServer, "a transport is required");
   if (options.handler_threads == 0) {
     options.handler_threads = std::max<std::size_t>(2, Runtime::Cpus());
   }
