@@ -48,7 +48,7 @@ class Registry;
 namespace broker {
 
 // The error id of broker failures.
-inline constexpr std::string_view kErrorId = "go.micro.broker";
+inline constexpr std::string_view kErrorId = error_ids::kBroker;
 
 // go-micro's broker.Message {Header, Body} is micro::Message; its JSON form is
 // {"Header":{"k":"v"},"Body":"<base64>"} (Go's encoding of map[string]string and []byte).

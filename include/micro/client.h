@@ -1,12 +1,13 @@
 // micro::Client: calls endpoints of other services (go-micro's mucp client).
 //
-// Users normally use a generated typed client (greeter::GreeterService); it wraps these calls:
+// Users normally use a generated typed client (greeter::GreeterService, which takes a CallArgs:
+// see below); it wraps these calls:
 //
 //   auto rsp = micro::Call<greeter::Response>(*client, ctx, "greeter", "Greeter.Hello", req);
 //   auto rsp2 = co_await micro::AsyncCall<greeter::Response>(*client, ctx, "greeter",
 //                                                           "Greeter.Hello", req);
 //   (g++ 12: never write a braced CallOptions temporary inside a co_await expression; it is
-//   destroyed twice. Use a named variable.)
+//   destroyed twice. Use a named variable. CallArgs makes that a compile error.)
 //
 // A call: resolve nodes (selector, or CallOptions::address / MICRO_PROXY), pick one, send the
 // request over a pooled connection with the request's codec, wait for the answer. Retries
@@ -20,7 +21,9 @@
 // of a stream) block the caller; made from an I/O thread (Runtime::InIoThread()) they return an
 // error at once instead of deadlocking. AsyncCall must be awaited on an I/O executor.
 // Errors: a remote error arrives as the Error the server sent; client-side failures use ids
-// "go.micro.client" (500 connection/selection, 408 timeouts) and "go.micro.codec".
+// (micro/error_ids.h) "go.micro.client" (500 connection/selection, 408 timeouts) and
+// "go.micro.client.codec" (500: the request did not encode or the answer did not decode, with
+// the codec's own detail), as go-micro's client.
 #pragma once
 
 #include <google/protobuf/message.h>
@@ -29,6 +32,7 @@
 #include <micro/registry.h>
 #include <micro/selector.h>
 #include <micro/status.h>
+#include <micro/util.h>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -58,8 +62,7 @@ using CallFunc = std::function<asio::awaitable<Status>(
     Context& ctx, const registry::Node& node, const ClientRequest& req, codec::ReadBody rsp)>;
 using CallWrapper = std::function<CallFunc(CallFunc next)>;
 
-// go-micro's backoff: attempt^e × 100 ms (0, 100 ms, ~658 ms, ~1.98 s, ...).
-Duration DefaultBackoff(int attempt);
+// (DefaultBackoff, go-micro's backoff, is in micro/util.h.)
 // go-micro's retry predicate plus our fix: retry 408s, and failures to connect.
 bool DefaultRetry(const Error& error, int attempt);
 
@@ -69,7 +72,8 @@ struct MessageOptions {
   std::string exchange{};      // publish to this broker topic instead of the message topic
 };
 
-// Per-call settings; unset fields take the client's defaults.
+// Per-call settings; unset fields take the client's defaults. (An aggregate, so designated
+// initialisers work; see CallArgs for the one place that refuses a temporary.)
 struct CallOptions {
   std::vector<std::string> address;  // call these "host:port"s, bypassing the selector
   std::optional<int> retries;
@@ -84,6 +88,58 @@ struct CallOptions {
   std::function<Duration(int attempt)> backoff;
   bool conn_close = false;  // close the connection after the call
 };
+
+// The context and options of one call made through a generated client (XService): neither,
+// either, or both.
+//
+//   micro::CallOptions opts{.retries = 1};
+//   greeter.Hello(req);                 greeter.Hello(req, ctx);
+//   greeter.Hello(req, opts);           greeter.Hello(req, {ctx, opts});
+//   co_await greeter.AsyncHello(req);   co_await greeter.AsyncHello(req, {ctx, opts});
+//
+// A view: it refers to the caller's context and options and owns nothing. Sync calls use them
+// while they run (a non-const context is handed to the Client as is, a const one is copied);
+// coroutine and callback calls copy them before returning, so the awaitable may outlive both.
+// Without a context a call uses a background one (no deadline); without options, the client's
+// defaults.
+//
+// This is where the library contains a g++ 12 bug: g++ 12 destroys an aggregate temporary made
+// inside a co_await expression twice (memory corruption; ASan: "attempting double-free"). A
+// CallArgs is not an aggregate, and it refuses CallOptions temporaries (deleted constructors), so
+// `co_await svc.AsyncHello(req, {.retries = 1})` does not compile instead of corrupting memory,
+// on every compiler; name the options. Context temporaries are fine (Context is no aggregate).
+class CallArgs {
+ public:
+  CallArgs() = default;
+  // Implicit on purpose: `svc.M(req, ctx)`, `svc.M(req, opts)`.
+  CallArgs(Context& ctx) : ctx_(&ctx), mutable_ctx_(&ctx) {}  // NOLINT
+  CallArgs(const Context& ctx) : ctx_(&ctx) {}                // NOLINT
+  CallArgs(const CallOptions& opts) : opts_(&opts) {}         // NOLINT
+  CallArgs(Context& ctx, const CallOptions& opts) : ctx_(&ctx), mutable_ctx_(&ctx), opts_(&opts) {}
+  CallArgs(const Context& ctx, const CallOptions& opts) : ctx_(&ctx), opts_(&opts) {}
+  CallArgs(CallOptions&&) = delete;
+  CallArgs(Context&, CallOptions&&) = delete;
+  CallArgs(const Context&, CallOptions&&) = delete;
+
+  // The caller's context, or null for a background one.
+  const Context* context() const { return ctx_; }
+  // The caller's context when it was given as a non-const lvalue, else null.
+  Context* mutable_context() const { return mutable_ctx_; }
+  // The caller's options, or empty ones (the client's defaults).
+  const CallOptions& options() const;
+  // A copy of the context (a background context when none was given).
+  Context ContextCopy() const { return ctx_ ? *ctx_ : Context(); }
+
+ private:
+  const Context* ctx_ = nullptr;
+  Context* mutable_ctx_ = nullptr;
+  const CallOptions* opts_ = nullptr;
+};
+
+inline const CallOptions& CallArgs::options() const {
+  static const CallOptions* none = new CallOptions();  // never destroyed: usable at exit
+  return opts_ ? *opts_ : *none;
+}
 
 struct ClientOptions {
   std::string content_type = "application/json";
@@ -144,9 +200,11 @@ class Client {
   // Blocking call. rsp receives the decoded response.
   virtual Status Call(Context& ctx, const ClientRequest& req, codec::ReadBody rsp,
                       const CallOptions& opts = {}) = 0;
-  // Coroutine call; ctx, req and rsp must stay alive until it completes.
+  // Coroutine call; ctx, req, rsp and opts must stay alive until it completes. opts has no
+  // default: a defaulted aggregate argument inside a co_await expression is destroyed twice by
+  // g++ 12. Pass a named CallOptions (an empty one for the defaults).
   virtual asio::awaitable<Status> AsyncCall(Context& ctx, const ClientRequest& req,
-                                            codec::ReadBody rsp, const CallOptions& opts = {}) = 0;
+                                            codec::ReadBody rsp, const CallOptions& opts) = 0;
   // Opens a stream on a dedicated connection; req.body is the opening message (go-micro
   // servers discard it; generated code sends an empty placeholder).
   virtual Result<std::unique_ptr<ClientStream>> Stream(Context& ctx, const ClientRequest& req,

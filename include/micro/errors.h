@@ -9,6 +9,7 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <micro/error_ids.h>
 
 #include <cstdint>
 #include <ostream>

@@ -45,7 +45,7 @@
 
 namespace micro::http {
 
-inline constexpr std::string_view kClientErrorId = "go.micro.http";
+inline constexpr std::string_view kClientErrorId = error_ids::kHttp;
 
 struct Request {
   std::string method = "GET";

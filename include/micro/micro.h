@@ -5,7 +5,9 @@
 #include <micro/client.h>
 #include <micro/codec.h>
 #include <micro/context.h>
+#include <micro/error_ids.h>
 #include <micro/errors.h>
+#include <micro/generated.h>
 #include <micro/handler.h>
 #include <micro/logger.h>
 #include <micro/metadata.h>
@@ -18,4 +20,5 @@
 #include <micro/status.h>
 #include <micro/subscriber.h>
 #include <micro/transport.h>
+#include <micro/util.h>
 #include <micro/version.h>

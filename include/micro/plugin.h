@@ -51,7 +51,7 @@ class Registry {
       std::lock_guard lock(mu_);
       auto it = factories_.find(name);
       if (it == factories_.end()) {
-        return errors::NotFound("go.micro.plugin", "unknown {} \"{}\" (known: {})", kind_, name,
+        return errors::NotFound(error_ids::kPlugin, "unknown {} \"{}\" (known: {})", kind_, name,
                                 fmt::join(NamesLocked(), ", "));
       }
       factory = it->second;

@@ -20,14 +20,20 @@
 // register_ttl. Start connects the broker and subscribes; Stop unsubscribes first.
 //
 // Threading: Handle before Start; Start/Stop from any thread but not concurrently with each
-// other, and not from an I/O thread or a handler. Sync handlers run on a handler pool of
-// handler_threads threads; coroutine handlers on the I/O executor.
+// other, and not from an I/O thread or a handler. Sync handlers run on a handler pool whose
+// threads start on demand: at most handler_threads unary handlers run at once (more wait their
+// turn). A sync stream handler runs on a pool thread of its own, outside that limit, for as long
+// as the stream is open, so open (even idle) streams never starve unary handlers; each open sync
+// stream costs one thread. Coroutine handlers run on the I/O executor. Re-registration is a timer
+// on the I/O executor (ServerOptions::executor, else the listener's) whose registry call runs on
+// the handler pool.
 #pragma once
 
 #include <micro/handler.h>
 #include <micro/registry.h>
 #include <micro/status.h>
 #include <micro/subscriber.h>
+#include <micro/util.h>
 
 #include <asio/any_io_executor.hpp>
 #include <chrono>
@@ -92,9 +98,7 @@ Status Subscribe(Server& server, std::string topic, Fn&& fn, SubscriberOptions o
       std::move(options)));
 }
 
-// A random UUID made once per process (go-micro's server.DefaultId).
+// A random UUID made once per process (go-micro's server.DefaultId). (NewUuid: micro/util.h.)
 const std::string& DefaultServerId();
-// A new random (version 4) UUID.
-std::string NewUuid();
 
 }  // namespace micro

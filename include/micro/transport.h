@@ -6,7 +6,7 @@
 //     micro::Message m;
 //     while ((co_await s->Recv(m)).ok()) co_await s->Send(m);  // echo
 //   });
-//   auto c = (*t)->DialSync((*l)->Addr());                      // or co_await t->Dial(addr)
+//   auto c = (*t)->DialSync((*l)->Addr());               // or co_await t->Dial(addr, dial_opts)
 //   (*c)->SendSync({.header = {{"Micro-Id", "1"}}, .body = "hi"});
 //
 // Built-in transports: "http" (the default; go-micro's HTTP transport byte for byte: each
@@ -60,7 +60,7 @@ struct Message {
 };
 
 // The error id of transport failures.
-inline constexpr std::string_view kTransportErrorId = "go.micro.transport";
+inline constexpr std::string_view kTransportErrorId = error_ids::kTransport;
 
 // True for the error a socket returns when the peer closed the connection cleanly between
 // messages (Go's io.EOF).
@@ -176,9 +176,11 @@ class Transport {
   // "http", "memory", ...
   virtual std::string Name() const = 0;
   virtual const TransportOptions& Options() const = 0;
-  // Connects to addr ("host:port"). Honours DialOptions::timeout (default 5 s).
+  // Connects to addr ("host:port"). Honours DialOptions::timeout (default 5 s). opts has no
+  // default: a defaulted aggregate argument inside a co_await expression is destroyed twice by
+  // g++ 12. Pass a named DialOptions (an empty one for the defaults).
   virtual asio::awaitable<Result<std::shared_ptr<Socket>>> Dial(std::string addr,
-                                                                DialOptions opts = {}) = 0;
+                                                                DialOptions opts) = 0;
   // Binds addr: "host:port", ":port", ":0" (any free port) or "host:min-max" (the first free
   // port of the range). Binding happens before it returns, so Addr() is final.
   virtual Result<std::shared_ptr<Listener>> Listen(std::string addr, ListenOptions opts = {}) = 0;

@@ -1,7 +1,9 @@
 // go-micro's HTTP broker: subscribers register micro.http.broker nodes and receive messages as
 // JSON POSTs; publishers look the nodes up and POST to them (outbox.h).
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/thread_pool.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <condition_variable>
 #include <map>
@@ -14,9 +16,10 @@
 #include "micro/broker.h"
 #include "micro/logger.h"
 #include "micro/registry.h"
-#include "micro/server.h"
+#include "micro/util.h"
 #include "transport/runtime.h"
 #include "util/advertise.h"
+#include "util/worker_pool.h"
 
 namespace micro {
 namespace {
@@ -59,11 +62,11 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
       : options_(std::move(options)),
         id_(NewUuid()),
         lookup_(NewCache(options_.registry)),
-        handlers_(std::max(2u, std::thread::hardware_concurrency())) {}
+        handlers_(std::max(2u, std::thread::hardware_concurrency()), "micro-broker") {}
 
   ~HttpBroker() override {
     (void)Disconnect();
-    handlers_.join();
+    handlers_.Join();
   }
 
   Status Connect() override {
@@ -96,7 +99,10 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
                                      .secure = options_.secure,
                                      .tls = options_.tls});
     stop_registrar_ = false;
-    registrar_ = std::thread([this] { RunRegistrar(); });
+    registrar_ = std::thread([this] {
+      util::SetThreadName("micro-bk-reg");
+      RunRegistrar();
+    });
     connected_ = true;
     log::Info("Broker [http] Connected to {}", address_);
     return {};
@@ -224,8 +230,17 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
                                                  "no subscriber {} for topic {}", id, *topic));
     }
     broker::Event event{.topic = std::string(*topic), .message = std::move(*message)};
-    Status result = co_await asio::co_spawn(
-        handlers_, [&]() -> asio::awaitable<Status> { co_return Deliver(*sub, event); },
+    // One post to the pool (its threads start on first delivery) and one back here.
+    Status result = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Status)>(
+        [this, &sub, &event](auto handler) {
+          handlers_.Post([this, &sub, &event, handler = std::move(handler)]() mutable {
+            Status s = Deliver(*sub, event);
+            const auto ex = asio::get_associated_executor(handler);
+            asio::post(ex, [handler = std::move(handler), s = std::move(s)]() mutable {
+              std::move(handler)(std::move(s));
+            });
+          });
+        },
         asio::use_awaitable);
     (void)result;
     co_return HttpReply{};
@@ -267,7 +282,7 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
   BrokerOptions options_;
   const std::string id_;
   std::shared_ptr<Registry> lookup_;  // registry cache for publishing
-  asio::thread_pool handlers_;
+  util::WorkerPool handlers_;         // starts threads only when a message arrives
 
   mutable std::mutex mu_;
   bool connected_ = false;

@@ -13,6 +13,7 @@
 
 #include "micro/http_client.h"
 #include "micro/logger.h"
+#include "util/worker_pool.h"
 
 namespace micro::broker_detail {
 namespace {
@@ -247,7 +248,10 @@ struct Outbox::State : std::enable_shared_from_this<Outbox::State> {
 
 Outbox::Outbox(asio::any_io_executor ex, std::shared_ptr<Registry> lookup, OutboxOptions options)
     : state_(std::make_shared<State>(std::move(ex), std::move(lookup), options)) {
-  state_->dispatcher = std::thread([s = state_.get()] { s->RunDispatcher(); });
+  state_->dispatcher = std::thread([s = state_.get()] {
+    util::SetThreadName("micro-outbox");
+    s->RunDispatcher();
+  });
 }
 
 Outbox::~Outbox() { Stop(); }

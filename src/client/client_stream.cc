@@ -61,7 +61,7 @@ Status ClientStreamImpl::Send(codec::WriteBody body, bool eos) {
     out.header.Set("Timeout", std::to_string(std::chrono::nanoseconds(s_.timeout).count()));
   }
   Status s =
-      plugin::RunBlocking(s_.sock->executor(), SendOn(s_.sock, std::move(out)), "go.micro.client");
+      plugin::RunBlocking(s_.sock->executor(), SendOn(s_.sock, std::move(out)), error_ids::kClient);
   if (!s) status_ = ClientError(500, "stream send failed: " + s.error().detail);
   return s ? s : status_;
 }
@@ -76,7 +76,7 @@ Status ClientStreamImpl::SendMsg(const google::protobuf::Message& msg) {
 bool ClientStreamImpl::RecvMsg(google::protobuf::Message& msg) {
   if (!status_ || closed_) return false;
   Message in;
-  Status s = plugin::RunBlocking(s_.sock->executor(), RecvOn(s_.sock, &in), "go.micro.client");
+  Status s = plugin::RunBlocking(s_.sock->executor(), RecvOn(s_.sock, &in), error_ids::kClient);
   if (!s) {
     status_ = s_.ctx.Done() ? ClientError(408, "stream: context deadline exceeded")
                             : ClientError(500, "stream: unexpected end: " + s.error().detail);

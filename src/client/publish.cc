@@ -1,16 +1,16 @@
 #include "client/publish.h"
 
 #include "micro/broker.h"
-#include "micro/server.h"
+#include "micro/util.h"
 
 namespace micro::client_detail {
 
 Status Publish(const ClientOptions& options, Context& ctx, std::string_view topic,
                codec::WriteBody body, const MessageOptions& opts) {
   if (!options.broker) {
-    return errors::InternalServerError("go.micro.client", "no broker to publish with");
+    return errors::InternalServerError(error_ids::kClient, "no broker to publish with");
   }
-  if (topic.empty()) return errors::BadRequest("go.micro.client", "publish without a topic");
+  if (topic.empty()) return errors::BadRequest(error_ids::kClient, "publish without a topic");
   const std::string content_type =
       opts.content_type.empty() ? options.content_type : opts.content_type;
   auto codec = codec::Lookup(content_type);

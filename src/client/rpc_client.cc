@@ -22,22 +22,15 @@
 
 namespace micro {
 
-Duration DefaultBackoff(int attempt) {
-  if (attempt <= 0) return Duration::zero();
-  if (attempt > 13) return std::chrono::minutes(2);
-  const double ms = std::pow(static_cast<double>(attempt), std::exp(1.0)) * 100.0;
-  return std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(ms));
-}
-
 bool DefaultRetry(const Error& error, int) {
   return error.code == 408 ||
-         (error.id == "go.micro.client" && error.detail.rfind("connection error:", 0) == 0);
+         (error.id == error_ids::kClient && error.detail.rfind("connection error:", 0) == 0);
 }
 
 namespace client_detail {
 
 Error ClientError(int code, std::string detail) {
-  return errors::New("go.micro.client", std::move(detail), code);
+  return errors::New(error_ids::kClient, std::move(detail), code);
 }
 
 std::string Millis(Duration d) {
@@ -115,7 +108,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       return ClientError(500, "sync call from an I/O thread would block it: use AsyncCall");
     }
     return plugin::RunBlocking(options_.executor, AsyncCall(ctx, req, rsp, opts),
-                               "go.micro.client");
+                               error_ids::kClient);
   }
 
   asio::awaitable<Status> AsyncCall(Context& ctx, const ClientRequest& req, codec::ReadBody rsp,
@@ -294,7 +287,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     head.target = req.service;
     head.method = head.endpoint = req.endpoint;
     if (Status s = (*codec)->Write(head, req.body, out.body); !s) {
-      co_return errors::InternalServerError("go.micro.client.codec", s.error().detail);
+      co_return errors::InternalServerError(error_ids::kClientCodec, s.error().detail);
     }
     for (const auto& [k, v] : head.header) out.header.Set(k, v);
     out.header.Set("Micro-Id", head.id);
@@ -367,7 +360,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     Status s = codec.ReadHeader(in.body, head, payload);
     if (s && !head.error.empty()) return Error::Parse(head.error);
     if (s) s = codec.Read(payload, rsp);
-    if (!s) return errors::InternalServerError("go.micro.client.codec", s.error().detail);
+    if (!s) return errors::InternalServerError(error_ids::kClientCodec, s.error().detail);
     return {};
   }
 
@@ -382,7 +375,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
 }  // namespace
 
 Result<std::shared_ptr<Client>> NewClient(ClientOptions options) {
-  if (!options.transport) return errors::BadRequest("go.micro.client", "a transport is required");
+  if (!options.transport) return errors::BadRequest(error_ids::kClient, "a transport is required");
   return std::shared_ptr<Client>(std::make_shared<RpcClient>(std::move(options)));
 }
 

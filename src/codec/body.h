@@ -8,7 +8,7 @@
 
 namespace micro::codec::internal {
 
-inline constexpr std::string_view kErrorId = "go.micro.codec";
+inline constexpr std::string_view kErrorId = error_ids::kCodec;
 
 // 400: the input could not be decoded.
 Error DecodeError(std::string_view codec, std::string_view what);

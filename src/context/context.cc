@@ -85,9 +85,9 @@ bool Context::Done() const {
 }
 
 Status Context::Err() const {
-  if (cancelled()) return errors::Timeout("go.micro.context", "context canceled");
+  if (cancelled()) return errors::Timeout(error_ids::kContext, "context canceled");
   if (state_->deadline && Clock::now() >= *state_->deadline) {
-    return errors::Timeout("go.micro.context", "context deadline exceeded");
+    return errors::Timeout(error_ids::kContext, "context deadline exceeded");
   }
   return {};
 }

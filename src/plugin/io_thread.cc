@@ -1,5 +1,7 @@
 #include <micro/plugin/io.h>
 
+#include "util/worker_pool.h"  // SetThreadName
+
 namespace micro::plugin {
 
 std::shared_ptr<IoThread> IoThread::Create() {
@@ -17,7 +19,10 @@ std::shared_ptr<IoThread> IoThread::Create() {
 IoThread::IoThread() {
   MarkOneThread(context_);
   work_.emplace(context_.get_executor());
-  thread_ = std::thread([this] { context_.run(); });
+  thread_ = std::thread([this] {
+    util::SetThreadName("micro-io-own");
+    context_.run();
+  });
 }
 
 IoThread::~IoThread() {

@@ -12,6 +12,8 @@
 #include <random>
 #include <thread>
 
+#include "util/worker_pool.h"
+
 namespace micro {
 namespace {
 
@@ -73,7 +75,10 @@ class CacheRegistry : public Registry {
     Result<Services> answer = Store(name, std::move(fetched));
     inflight_.erase(name);
     if (options_.watch && !watch_thread_.joinable() && !stopping_) {
-      watch_thread_ = std::thread([this] { WatchLoop(); });
+      watch_thread_ = std::thread([this] {
+        util::SetThreadName("micro-cache");
+        WatchLoop();
+      });
     }
     lock.unlock();
     promise.set_value(answer);

@@ -9,7 +9,7 @@ constexpr size_t kMaxNameLength = 255;
 constexpr size_t kMaxRecords = 512;  // per section; a UDP datagram cannot hold more anyway
 
 Error Malformed(std::string_view what) {
-  return errors::BadRequest("go.micro.mdns", "malformed DNS message: {}", what);
+  return errors::BadRequest(error_ids::kMdns, "malformed DNS message: {}", what);
 }
 
 class Reader {
@@ -237,14 +237,14 @@ Result<std::string> Encode(const Message& m) {
   PutU16(out, static_cast<uint16_t>(m.additionals.size()));
   for (const Question& q : m.questions) {
     if (!PutName(out, q.name))
-      return errors::BadRequest("go.micro.mdns", "bad DNS name \"{}\"", q.name);
+      return errors::BadRequest(error_ids::kMdns, "bad DNS name \"{}\"", q.name);
     PutU16(out, q.type);
     PutU16(out, static_cast<uint16_t>(q.klass | (q.unicast_response ? 0x8000 : 0)));
   }
   for (const auto* section : {&m.answers, &m.authorities, &m.additionals}) {
     for (const Record& rec : *section) {
       if (!PutRecord(out, rec)) {
-        return errors::BadRequest("go.micro.mdns", "cannot encode DNS record \"{}\"", rec.name);
+        return errors::BadRequest(error_ids::kMdns, "cannot encode DNS record \"{}\"", rec.name);
       }
     }
   }

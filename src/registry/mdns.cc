@@ -63,7 +63,7 @@ Result<asio::ip::address_v4> ResolveInterface(std::string_view spec) {
     freeifaddrs(list);
     if (found) return *found;
   }
-  return errors::InternalServerError("go.micro.mdns",
+  return errors::InternalServerError(error_ids::kMdns,
                                      "mdns: \"{}\" is neither an IPv4 address nor an interface "
                                      "with an IPv4 address",
                                      spec);
@@ -86,7 +86,7 @@ class MdnsRegistry : public Registry {
     try {
       port_ = static_cast<uint16_t>(std::stoi(Param(options_, "mdns.port", "5353")));
     } catch (...) {
-      return errors::BadRequest("go.micro.mdns", "mdns.port is not a port number");
+      return errors::BadRequest(error_ids::kMdns, "mdns.port is not a port number");
     }
     // No addresses given: MICRO_REGISTRY_ADDRESS, as go-micro's command line would fill them.
     std::vector<std::string> addrs = options_.addrs;
@@ -129,11 +129,14 @@ class MdnsRegistry : public Registry {
       }
     }
     if (ec) {
-      return errors::InternalServerError("go.micro.mdns", "mdns: cannot open UDP {}: {}", port_,
+      return errors::InternalServerError(error_ids::kMdns, "mdns: cannot open UDP {}: {}", port_,
                                          ec.message());
     }
     asio::co_spawn(io_, ReceiveLoop(), asio::detached);
-    thread_ = std::thread([this] { io_.run(); });
+    thread_ = std::thread([this] {
+      util::SetThreadName("micro-mdns");
+      io_.run();
+    });
     return {};
   }
 
@@ -162,7 +165,7 @@ class MdnsRegistry : public Registry {
   }
 
   Status Register(const Service& service, const RegisterOptions&) override {
-    if (service.name.empty()) return errors::BadRequest("go.micro.mdns", "service name is empty");
+    if (service.name.empty()) return errors::BadRequest(error_ids::kMdns, "service name is empty");
     std::vector<mdns::NodeZone> zones;
     for (const registry::Node& node : service.nodes) {
       auto z = mdns::MakeNodeZone(service, node, domain_, hostname_);

@@ -12,7 +12,7 @@ namespace {
 constexpr char kHex[] = "0123456789abcdef";
 
 Error BadTxt(std::string_view what) {
-  return errors::BadRequest("go.micro.mdns", "invalid mDNS TXT: {}", what);
+  return errors::BadRequest(error_ids::kMdns, "invalid mDNS TXT: {}", what);
 }
 
 int HexValue(char c) {
@@ -80,7 +80,7 @@ Result<NodeZone> MakeNodeZone(const registry::Service& service, const registry::
                               std::string_view domain, std::string_view hostname) {
   const auto colon = node.address.rfind(':');
   if (colon == std::string::npos) {
-    return errors::BadRequest("go.micro.mdns", "node address \"{}\" is not host:port",
+    return errors::BadRequest(error_ids::kMdns, "node address \"{}\" is not host:port",
                               node.address);
   }
   std::string host = node.address.substr(0, colon);
@@ -91,13 +91,13 @@ Result<NodeZone> MakeNodeZone(const registry::Service& service, const registry::
   unsigned port = 0;
   auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || p != port_text.data() + port_text.size() || port == 0 || port > 65535) {
-    return errors::BadRequest("go.micro.mdns", "node address \"{}\" has no valid port",
+    return errors::BadRequest(error_ids::kMdns, "node address \"{}\" has no valid port",
                               node.address);
   }
   std::error_code aec;
   const auto ip = asio::ip::make_address(host, aec);
   if (aec) {
-    return errors::BadRequest("go.micro.mdns", "node address \"{}\" is not an IP address",
+    return errors::BadRequest(error_ids::kMdns, "node address \"{}\" is not an IP address",
                               node.address);
   }
   NodeZone z;
@@ -106,7 +106,7 @@ Result<NodeZone> MakeNodeZone(const registry::Service& service, const registry::
   // Dots are fine (go-micro's "go.micro.srv.x-<uuid>" ids span labels, as in go-micro); empty
   // or over-long labels are not.
   if (node.id.empty() || !dns::ValidName(z.instance)) {
-    return errors::BadRequest("go.micro.mdns",
+    return errors::BadRequest(error_ids::kMdns,
                               "node id \"{}\" of \"{}\" does not make a valid DNS name", node.id,
                               service.name);
   }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "micro/plugin/watch.h"
+#include "util/worker_pool.h"
 
 namespace micro {
 namespace {
@@ -43,7 +44,10 @@ class MemoryRegistry : public Registry {
  public:
   explicit MemoryRegistry(RegistryOptions options)
       : options_(std::move(options)), prune_interval_(PruneInterval(options_)) {
-    pruner_ = std::thread([this] { PruneLoop(); });
+    pruner_ = std::thread([this] {
+      util::SetThreadName("micro-mem-reg");
+      PruneLoop();
+    });
   }
 
   ~MemoryRegistry() override {
@@ -61,7 +65,7 @@ class MemoryRegistry : public Registry {
 
   Status Register(const Service& service, const RegisterOptions& options) override {
     if (service.name.empty())
-      return errors::BadRequest("go.micro.registry", "service name is empty");
+      return errors::BadRequest(error_ids::kRegistry, "service name is empty");
     std::lock_guard lock(mu_);
     auto& versions = services_[service.name];
     bool changed = false;

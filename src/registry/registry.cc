@@ -4,8 +4,8 @@
 namespace micro {
 namespace registry {
 
-Error ErrNotFound() { return errors::NotFound("go.micro.registry", "service not found"); }
-Error ErrWatcherStopped() { return errors::New("go.micro.registry", "watcher stopped", 499); }
+Error ErrNotFound() { return errors::NotFound(error_ids::kRegistry, "service not found"); }
+Error ErrWatcherStopped() { return errors::New(error_ids::kRegistry, "watcher stopped", 499); }
 bool IsNotFound(const Error& e) { return e.code == 404 && e.detail == "service not found"; }
 bool IsWatcherStopped(const Error& e) { return e.code == 499 && e.detail == "watcher stopped"; }
 

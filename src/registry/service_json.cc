@@ -132,7 +132,7 @@ struct Reader {
 };
 
 Error BadJson(std::string_view what) {
-  return errors::BadRequest("go.micro.registry", "invalid registry JSON: {}", what);
+  return errors::BadRequest(error_ids::kRegistry, "invalid registry JSON: {}", what);
 }
 
 template <class T, class F>

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "micro/plugin/io.h"
+#include "util/worker_pool.h"
 
 namespace micro {
 namespace {
@@ -30,6 +31,7 @@ Runtime::Runtime(std::size_t threads)
   for (std::size_t i = 0; i < threads; ++i) {
     threads_.emplace_back([this] {
       t_in_io_thread = true;
+      util::SetThreadName("micro-io");
       io_.run();
     });
   }

@@ -64,11 +64,11 @@ Filter FilterVersion(std::string version) {
 }
 
 Error ErrNotFound(std::string_view service) {
-  return errors::NotFound("go.micro.selector", "service {}: not found", service);
+  return errors::NotFound(error_ids::kSelector, "service {}: not found", service);
 }
 
 Error ErrNoneAvailable(std::string_view service) {
-  return errors::InternalServerError("go.micro.selector", "service {}: none available", service);
+  return errors::InternalServerError(error_ids::kSelector, "service {}: none available", service);
 }
 
 }  // namespace micro::selector

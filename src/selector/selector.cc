@@ -131,7 +131,7 @@ class RegistrySelector : public Selector {
 
 Result<std::shared_ptr<Selector>> NewSelector(SelectorOptions options) {
   if (!options.registry) {
-    return errors::BadRequest("go.micro.selector", "selector needs a registry");
+    return errors::BadRequest(error_ids::kSelector, "selector needs a registry");
   }
   return std::shared_ptr<Selector>(std::make_shared<RegistrySelector>(std::move(options)));
 }

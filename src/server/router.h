@@ -17,6 +17,7 @@
 #include "micro/codec.h"
 #include "micro/handler.h"
 #include "micro/transport.h"
+#include "util/worker_pool.h"
 
 namespace micro::server_detail {
 
@@ -43,9 +44,9 @@ Message ErrorResponse(const codec::Codec* codec, const RouteInfo& route, std::st
 Context RequestContext(const Metadata& header, std::string_view local, std::string_view remote);
 
 struct RouterOptions {
-  std::string server_name;               // the error id of handler failures
-  std::vector<HandlerWrapper> wrappers;  // first is outermost
-  asio::any_io_executor handler_pool;    // where sync handlers run
+  std::string server_name;                   // the error id of handler failures
+  std::vector<HandlerWrapper> wrappers;      // first is outermost
+  util::WorkerPool* handler_pool = nullptr;  // where sync handlers run; outlives the router
 };
 
 class Router {
@@ -68,11 +69,15 @@ class Router {
 
   // Runs fn on the handler pool; the calling coroutine resumes on its own executor. fn is
   // borrowed: it lives in the caller's frame until the result is back. An exception escaping
-  // fn becomes a 500.
+  // fn becomes a 500. A long fn (a sync stream handler, which may wait on its client for as
+  // long as the stream stays open) gets a thread of its own from the pool, outside the
+  // handler_threads limit, so open streams never starve unary handlers.
   template <class Fn>
-  asio::awaitable<Status> OnPool(Fn& fn) const {
+  asio::awaitable<Status> OnPool(Fn& fn, bool long_running = false) const {
     return asio::async_initiate<const asio::use_awaitable_t<>&, void(Status)>(
-        [this, &fn](auto handler) { this->PostToPool(fn, std::move(handler)); },
+        [this, &fn, long_running](auto handler) {
+          this->PostToPool(fn, std::move(handler), long_running);
+        },
         asio::use_awaitable);
   }
 
@@ -86,14 +91,19 @@ class Router {
   // One post to the pool and one back to the awaiting coroutine's executor: no coroutine frame
   // or std::function per call (this hop is on every sync call's path).
   template <class Fn, class CompletionHandler>
-  void PostToPool(Fn& fn, CompletionHandler handler) const {
-    asio::post(options_.handler_pool, [this, &fn, handler = std::move(handler)]() mutable {
+  void PostToPool(Fn& fn, CompletionHandler handler, bool long_running) const {
+    auto task = [this, &fn, handler = std::move(handler)]() mutable {
       Status status = RunGuarded(fn);
       const auto ex = asio::get_associated_executor(handler);
       asio::post(ex, [handler = std::move(handler), status = std::move(status)]() mutable {
         std::move(handler)(std::move(status));
       });
-    });
+    };
+    if (long_running) {
+      options_.handler_pool->PostLong(std::move(task));
+    } else {
+      options_.handler_pool->Post(std::move(task));
+    }
   }
   template <class Fn>
   Status RunGuarded(Fn& fn) const {

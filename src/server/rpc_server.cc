@@ -2,35 +2,27 @@
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/thread_pool.hpp>
+#include <asio/steady_timer.hpp>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <random>
 #include <set>
 #include <thread>
 
 #include "micro/broker.h"
-#include "micro/client.h"
 #include "micro/logger.h"
 #include "micro/runtime.h"
 #include "micro/server.h"
 #include "micro/transport.h"
+#include "micro/util.h"
 #include "server/endpoint_description.h"
 #include "server/router.h"
 #include "server/server_stream.h"
 #include "server/subscribers.h"
 #include "util/advertise.h"
+#include "util/worker_pool.h"
 
 namespace micro {
-
-std::string NewUuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  const uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFULL) | 0x4000ULL;              // version 4
-  const uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 1
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
-                     hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
-}
 
 const std::string& DefaultServerId() {
   // Never destroyed: I/O threads may still register or stop servers during static destruction.
@@ -49,15 +41,14 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
  public:
   explicit RpcServer(ServerOptions options)
       : options_(std::move(options)),
-        pool_(options_.handler_threads),
-        router_({.server_name = options_.name,
-                 .wrappers = options_.wrappers,
-                 .handler_pool = pool_.get_executor()}),
+        pool_(options_.handler_threads, "micro-handler"),
+        router_(
+            {.server_name = options_.name, .wrappers = options_.wrappers, .handler_pool = &pool_}),
         subscribers_(options_.name) {}
 
   ~RpcServer() override {
     (void)Stop();
-    pool_.join();
+    pool_.Join();
   }
 
   Status Handle(Handler handler) override { return router_.Add(std::move(handler)); }
@@ -86,8 +77,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       if (Status s = RegisterWithRetries(); !s) {
         log::Error("Server register error: {}", s.error());
       }
-      stop_registrar_ = false;
-      registrar_ = std::thread([this] { RegistrarLoop(); });
+      StartRegistrar();
     }
     started_ = true;
     return {};
@@ -99,14 +89,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     started_ = false;
     Status result;
     subscribers_.Stop();
-    if (registrar_.joinable()) {
-      {
-        std::lock_guard l(registrar_mu_);
-        stop_registrar_ = true;
-      }
-      registrar_cv_.notify_all();
-      registrar_.join();
-    }
+    StopRegistrar();
     if (options_.registry && registered_) {
       if (Status s = options_.registry->Deregister(Registration()); !s) result = s;
       registered_ = false;
@@ -258,7 +241,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
                                          std::shared_ptr<ServerStreamImpl> stream,
                                          const Endpoint* endpoint) {
     auto run = [&] { return endpoint->sync_stream(stream->context(), *stream); };
-    Status status = co_await self->router_.OnPool(run);
+    Status status = co_await self->router_.OnPool(run, /*long_running=*/true);
     const Message last = stream->FinalMessage(status);
     (void)co_await LockedSend(*sock, *lock, last);
     self->End();
@@ -279,27 +262,67 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     return last;
   }
 
-  void RegistrarLoop() {
+  // Re-registration runs on a timer of the I/O executor, not a thread of its own: each tick
+  // hands the (blocking) registry call to the handler pool as long work, then re-arms.
+  struct Registrar {
+    explicit Registrar(asio::any_io_executor ex) : timer(std::move(ex)) {}
+    std::mutex mu;
+    std::condition_variable idle;
+    asio::steady_timer timer;  // used under mu only
+    bool stopped = false;
+    bool running = false;  // a round is queued or running on the pool
+  };
+
+  void StartRegistrar() {
     if (options_.register_interval <= Duration::zero()) return;
-    std::unique_lock l(registrar_mu_);
-    while (
-        !registrar_cv_.wait_for(l, options_.register_interval, [&] { return stop_registrar_; })) {
-      l.unlock();
-      if (options_.register_check && !options_.register_check()) {
-        if (registered_) {
-          log::Warn("Server {}: register check failed, deregistering", options_.name);
-          (void)options_.registry->Deregister(Registration());
-          registered_ = false;
-        }
-      } else if (Status s = RegisterWithRetries(); !s) {
-        log::Error("Server {}: re-register failed: {}", options_.name, s.error());
+    registrar_ =
+        std::make_shared<Registrar>(options_.executor ? options_.executor : listener_->executor());
+    std::lock_guard l(registrar_->mu);
+    Arm(registrar_);
+  }
+
+  // Under r->mu. The timer's handler keeps r alive; it touches the server only while r is not
+  // stopped, and StopRegistrar (which Stop and the destructor run first) waits for a round.
+  void Arm(const std::shared_ptr<Registrar>& r) {
+    r->timer.expires_after(options_.register_interval);
+    r->timer.async_wait([this, r](std::error_code ec) {
+      std::lock_guard l(r->mu);
+      if (ec || r->stopped) return;
+      r->running = true;
+      pool_.PostLong([this, r] {
+        Reregister();
+        std::lock_guard l2(r->mu);
+        r->running = false;
+        if (!r->stopped) Arm(r);
+        r->idle.notify_all();
+      });
+    });
+  }
+
+  void StopRegistrar() {
+    if (!registrar_) return;
+    std::unique_lock l(registrar_->mu);
+    registrar_->stopped = true;
+    registrar_->timer.cancel();
+    registrar_->idle.wait(l, [&] { return !registrar_->running; });
+    l.unlock();
+    registrar_.reset();
+  }
+
+  void Reregister() {
+    if (options_.register_check && !options_.register_check()) {
+      if (registered_) {
+        log::Warn("Server {}: register check failed, deregistering", options_.name);
+        (void)options_.registry->Deregister(Registration());
+        registered_ = false;
       }
-      l.lock();
+    } else if (Status s = RegisterWithRetries(); !s) {
+      log::Error("Server {}: re-register failed: {}", options_.name, s.error());
     }
   }
 
   ServerOptions options_;
-  asio::thread_pool pool_;
+  util::WorkerPool pool_;
   Router router_;
   server_detail::Subscribers subscribers_;
 
@@ -310,10 +333,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
   std::atomic<bool> registered_{false};
   std::atomic<bool> draining_{false};
 
-  std::thread registrar_;
-  std::mutex registrar_mu_;
-  std::condition_variable registrar_cv_;
-  bool stop_registrar_ = false;
+  std::shared_ptr<Registrar> registrar_;  // while started with a registry
 
   std::mutex inflight_mu_;
   std::condition_variable inflight_cv_;
@@ -326,7 +346,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
 }  // namespace
 
 Result<std::shared_ptr<Server>> NewServer(ServerOptions options) {
-  if (!options.transport) return errors::BadRequest("go.micro.server", "a transport is required");
+  if (!options.transport) return errors::BadRequest(error_ids::kServer, "a transport is required");
   if (options.handler_threads == 0) {
     options.handler_threads = std::max<std::size_t>(2, Runtime::Cpus());
   }

@@ -46,7 +46,7 @@ Status ServerStreamImpl::SendFrame(Message msg) {
   if (!id_.empty()) msg.header.Set("Micro-Id", id_);
   msg.header.Set("Micro-Stream", stream_id_);
   return plugin::RunBlocking(sock_->executor(), SendOn(sock_, lock_, std::move(msg)),
-                             "go.micro.server");
+                             error_ids::kServer);
 }
 
 Status ServerStreamImpl::SendMsg(const google::protobuf::Message& msg) {

@@ -7,7 +7,9 @@
 namespace micro {
 
 Result<Duration> ParseGoDuration(std::string_view text) {
-  auto bad = [&] { return errors::BadRequest("go.micro.service", "invalid duration \"{}\"", text); };
+  auto bad = [&] {
+    return errors::BadRequest(error_ids::kService, "invalid duration \"{}\"", text);
+  };
   std::string_view s = text;
   bool negative = false;
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) {

@@ -30,7 +30,7 @@ Result<int64_t> ParseInt(std::string_view flag, std::string_view v) {
   int64_t n = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc() || ptr != v.data() + v.size()) {
-    return errors::BadRequest("go.micro.service", "--{}: \"{}\" is not an integer", flag, v);
+    return errors::BadRequest(error_ids::kService, "--{}: \"{}\" is not an integer", flag, v);
   }
   return n;
 }
@@ -77,7 +77,7 @@ Status Apply(ServiceOptions& o, std::string_view name, const std::string& v) {
     for (const auto& kv : SplitComma(v)) {
       const auto eq = kv.find('=');
       if (eq == std::string::npos) {
-        return errors::BadRequest("go.micro.service", "--server_metadata: \"{}\" is not k=v", kv);
+        return errors::BadRequest(error_ids::kService, "--server_metadata: \"{}\" is not k=v", kv);
       }
       o.metadata[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
@@ -98,7 +98,7 @@ Status Apply(ServiceOptions& o, std::string_view name, const std::string& v) {
   } else if (name == "client_pool_ttl") {
     return duration(o.client.pool_ttl);
   } else {
-    return errors::BadRequest("go.micro.service", "unknown flag --{}", name);
+    return errors::BadRequest(error_ids::kService, "unknown flag --{}", name);
   }
   return {};
 }
@@ -214,7 +214,7 @@ Status Service::Init(const std::vector<std::string>& args,
       name = a;
       if (!IsFlag(name)) continue;
       if (i + 1 >= args.size()) {
-        return errors::BadRequest("go.micro.service", "flag --{} needs a value", name);
+        return errors::BadRequest(error_ids::kService, "flag --{} needs a value", name);
       }
       value = args[++i];
     }
@@ -245,8 +245,10 @@ Status Service::Build() {
   if (options_.broker_impl) {
     broker_ = options_.broker_impl;
   } else {
-    auto b = Brokers().Create(options_.broker,
-                              {.addrs = options_.broker_address, .registry = registry_});
+    // The broker shares the service's I/O threads rather than starting one of its own.
+    auto b = Brokers().Create(options_.broker, {.addrs = options_.broker_address,
+                                                .registry = registry_,
+                                                .executor = runtime_->executor()});
     if (!b) return std::move(b).error();
     broker_ = *b;
   }

@@ -184,7 +184,8 @@ TEST_P(TransportContractTest, ManyConcurrentConnections) {
     asio::co_spawn(
         io,
         [&, i]() -> asio::awaitable<void> {
-          auto s = co_await transport_->Dial(listener_->Addr());
+          DialOptions dial;  // named: no aggregate temporary inside co_await (g++ 12)
+          auto s = co_await transport_->Dial(listener_->Addr(), dial);
           if (!s.ok()) co_return;
           Message m{{{"Micro-Id", std::to_string(i)}}, "payload " + std::to_string(i)};
           if (!(co_await (*s)->Send(m)).ok()) co_return;
@@ -243,7 +244,8 @@ TEST_P(TransportContractTest, ManySmallCallsOnOneConnection) {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        auto s = co_await transport_->Dial(listener_->Addr());
+        DialOptions dial;
+        auto s = co_await transport_->Dial(listener_->Addr(), dial);
         if (!s.ok()) co_return;
         Message out{{{"Content-Type", "application/json"},
                      {"Micro-Id", "0"},

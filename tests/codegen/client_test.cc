@@ -6,6 +6,7 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <optional>
+#include <type_traits>
 
 #include "fakes.h"
 #include "multi.micro.h"
@@ -77,7 +78,7 @@ TEST_F(CodegenClient, SyncCallPassesTheCallersContext) {
         EXPECT_EQ(c.metadata().GetOr("authorization"), "Bearer x");
         return micro::Status{};
       });
-  EXPECT_TRUE(echo_.Call(ctx, ct::Request{}));
+  EXPECT_TRUE(echo_.Call(ct::Request{}, ctx));
 }
 
 TEST_F(CodegenClient, SyncCallReturnsTheError) {
@@ -152,7 +153,7 @@ TEST_F(CodegenClient, AsyncCallWithContextReturnsTheError) {
   std::optional<micro::Result<ct::Response>> got;
   asio::co_spawn(
       io,
-      [&]() -> asio::awaitable<void> { got.emplace(co_await echo_.AsyncCall(ctx, ct::Request{})); },
+      [&]() -> asio::awaitable<void> { got.emplace(co_await echo_.AsyncCall(ct::Request{}, ctx)); },
       asio::detached);
   io.run();
   ASSERT_TRUE(got.has_value());
@@ -181,12 +182,48 @@ TEST_F(CodegenClient, AsyncCallAwaitedDirectlyWithoutOptions) {
         auto first = co_await echo_.AsyncCall(req);
         micro::Context ctx;
         req.set_text("b");
-        auto second = co_await echo_.AsyncCall(ctx, req);
+        auto second = co_await echo_.AsyncCall(req, ctx);
         if (first && second) texts = first->text() + second->text();
       },
       asio::detached);
   io.run();
   EXPECT_EQ(texts, "ab");
+}
+
+// CallArgs contains the g++ 12 bug (an aggregate temporary in a co_await expression is
+// destroyed twice): options must be named, so the dangerous form does not compile.
+static_assert(std::is_constructible_v<micro::CallArgs, const micro::CallOptions&>);
+static_assert(!std::is_constructible_v<micro::CallArgs, micro::CallOptions&&>);
+static_assert(!std::is_constructible_v<micro::CallArgs, micro::Context&, micro::CallOptions&&>);
+static_assert(std::is_constructible_v<micro::CallArgs, micro::Context&&>);  // no aggregate
+static_assert(!std::is_aggregate_v<micro::CallArgs>);
+
+// Context and named options together, awaited directly; meant to be run under ASan.
+TEST_F(CodegenClient, AsyncCallWithContextAndOptionsAwaitedDirectly) {
+  asio::io_context io;
+  EXPECT_CALL(*client_, AsyncCall(_, _, _, _))
+      .WillOnce([](micro::Context& c, const micro::ClientRequest& r, micro::codec::ReadBody rsp,
+                   const micro::CallOptions& opts) {
+        EXPECT_EQ(c.metadata().GetOr("X-Trace"), "t2");
+        EXPECT_EQ(opts.retries, 3);
+        Reply(rsp, BodyOf(r).text());
+        return Ready({});
+      });
+  std::string text;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        micro::Context ctx;
+        ctx.metadata().Set("X-Trace", "t2");
+        micro::CallOptions opts{.retries = 3};
+        ct::Request req;
+        req.set_text("both");
+        auto rsp = co_await echo_.AsyncCall(req, {ctx, opts});
+        if (rsp) text = rsp->text();
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(text, "both");
 }
 
 TEST_F(CodegenClient, CallbackFormRunsDoneOnTheClientsExecutor) {

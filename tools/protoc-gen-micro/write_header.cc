@@ -25,43 +25,23 @@ void WriteClientMethodDeclaration(const Service& s, const Method& m, Printer& p)
       p.Print(
           v,
           "  virtual ::micro::Result<$rsp$> $name$(\n"
-          "      const $req$& req, const ::micro::CallOptions& opts = {});\n"
-          "  virtual ::micro::Result<$rsp$> $name$(\n"
-          "      ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts = {});\n"
-          "  // Coroutine forms: overloads rather than a defaulted CallOptions (see "
-          "docs/codegen.md:\n"
-          "  // GCC 12 mishandles aggregate temporaries inside co_await expressions).\n"
-          "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(const $req$& req);\n"
+          "      const $req$& req, ::micro::CallArgs args = {});\n"
           "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
-          "      const $req$& req, const ::micro::CallOptions& opts);\n"
-          "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
-          "      const ::micro::Context& ctx, const $req$& req);\n"
-          "  ::asio::awaitable<::micro::Result<$rsp$>> Async$name$(\n"
-          "      const ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& "
-          "opts);\n"
+          "      const $req$& req, ::micro::CallArgs args = {});\n"
           "  void $name$(const $req$& req, ::std::function<void(::micro::Result<$rsp$>)> done,\n"
-          "      ::micro::CallOptions opts = {});\n"
-          "  void $name$(::micro::Context ctx, const $req$& req,\n"
-          "      ::std::function<void(::micro::Result<$rsp$>)> done, ::micro::CallOptions opts = "
-          "{});\n");
+          "      ::micro::CallArgs args = {});\n");
       break;
     case MethodKind::kServerStream:
-      p.Print(
-          v,
-          "  // Opens the stream and sends req; then Recv until it returns false.\n"
-          "  virtual ::micro::Result<$stream$> $name$(\n"
-          "      ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts = {});\n"
-          "  virtual ::micro::Result<$stream$> $name$(\n"
-          "      const $req$& req, const ::micro::CallOptions& opts = {});\n");
+      p.Print(v,
+              "  // Opens the stream and sends req; then Recv until it returns false.\n"
+              "  virtual ::micro::Result<$stream$> $name$(\n"
+              "      const $req$& req, ::micro::CallArgs args = {});\n");
       break;
     case MethodKind::kClientStream:
     case MethodKind::kBidiStream:
       p.Print(v,
               "  // Opens the stream (its own connection): Send, Recv, CloseSend, Close.\n"
-              "  virtual ::micro::Result<$stream$> $name$(\n"
-              "      ::micro::Context& ctx, const ::micro::CallOptions& opts = {});\n"
-              "  virtual ::micro::Result<$stream$> $name$(\n"
-              "      const ::micro::CallOptions& opts = {});\n");
+              "  virtual ::micro::Result<$stream$> $name$(::micro::CallArgs args = {});\n");
       break;
   }
 }
@@ -73,11 +53,14 @@ void WriteClient(const Service& s, Printer& p) {
       "//   $service$Service client(\"service.name\", micro_client);\n"
       "//   auto rsp = client.Method(req);                 // micro::Result<Response>\n"
       "//   auto rsp2 = co_await client.AsyncMethod(req);  // on an I/O executor\n"
+      "//   client.Method(req, [](micro::Result<Response> r) { ... });  // callback\n"
       "//\n"
-      "// Sync forms block the caller (from an I/O thread they fail at once); Async forms are\n"
-      "// coroutines for an I/O executor; callback forms run `done` on an I/O thread. The request\n"
-      "// and options are copied when an Async or callback call is made, and the client is kept\n"
-      "// alive until it completes. Calls without a context use a background context.\n"
+      "// Each form takes a micro::CallArgs last: a context, named options, both ({ctx, opts}) or\n"
+      "// neither (a background context and the client's defaults). Sync forms block the caller\n"
+      "// (from an I/O thread they fail at once); Async forms are coroutines for an I/O executor;\n"
+      "// callback forms run `done` on an I/O thread. The request, context and options are copied\n"
+      "// when an Async or callback call is made, and the client is kept alive until it "
+      "completes.\n"
       "// Stream methods open a stream on its own connection (go-micro's opening message is an\n"
       "// empty placeholder). The sync methods are virtual so tests can mock them\n"
       "// (Mock$service$Service in the .micro.mock.h file).\n"
@@ -197,6 +180,7 @@ void WriteHeader(const File& file, Printer& p) {
       "\n"
       "#include <micro/client.h>\n"
       "#include <micro/context.h>\n"
+      "#include <micro/generated.h>\n"
       "#include <micro/handler.h>\n"
       "#include <micro/server.h>\n"
       "#include <micro/status.h>\n"

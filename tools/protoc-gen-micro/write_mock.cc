@@ -7,9 +7,9 @@ using google::protobuf::io::Printer;
 
 void WriteMockService(const Service& s, Printer& p) {
   p.Print(
-      "// gmock mock of $service$Service: its sync methods (both overloads of each) are mocked;\n"
-      "// Async and callback forms are not (they need a real client). Use it through a\n"
-      "// $service$Service& (the mock's overrides have no default arguments):\n"
+      "// gmock mock of $service$Service: its sync methods are mocked; Async and callback forms\n"
+      "// are not (they need a real client). Use it through a $service$Service& (the mock's\n"
+      "// overrides have no default arguments):\n"
       "//\n"
       "//   Mock$service$Service mock;\n"
       "//   EXPECT_CALL(mock, Method(_, _)).WillOnce(Return(micro::Result<Rsp>(rsp)));\n"
@@ -25,31 +25,21 @@ void WriteMockService(const Service& s, Printer& p) {
     p.Print("\n");
     switch (m.kind) {
       case MethodKind::kUnary:
-        p.Print(
-            v,
-            "  using $cls$::$name$;  // the callback forms\n"
-            "  MOCK_METHOD(::micro::Result<$rsp$>, $name$,\n"
-            "      (const $req$& req, const ::micro::CallOptions& opts), (override));\n"
-            "  MOCK_METHOD(::micro::Result<$rsp$>, $name$,\n"
-            "      (::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts),\n"
-            "      (override));\n");
+        p.Print(v,
+                "  using $cls$::$name$;  // the callback form\n"
+                "  MOCK_METHOD(::micro::Result<$rsp$>, $name$,\n"
+                "      (const $req$& req, ::micro::CallArgs args), (override));\n");
         break;
       case MethodKind::kServerStream:
-        p.Print(
-            v,
-            "  MOCK_METHOD((::micro::Result<$stream$>), $name$,\n"
-            "      (::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts),\n"
-            "      (override));\n"
-            "  MOCK_METHOD((::micro::Result<$stream$>), $name$,\n"
-            "      (const $req$& req, const ::micro::CallOptions& opts), (override));\n");
+        p.Print(v,
+                "  MOCK_METHOD((::micro::Result<$stream$>), $name$,\n"
+                "      (const $req$& req, ::micro::CallArgs args), (override));\n");
         break;
       case MethodKind::kClientStream:
       case MethodKind::kBidiStream:
         p.Print(v,
-                "  MOCK_METHOD((::micro::Result<$stream$>), $name$,\n"
-                "      (::micro::Context& ctx, const ::micro::CallOptions& opts), (override));\n"
-                "  MOCK_METHOD((::micro::Result<$stream$>), $name$,\n"
-                "      (const ::micro::CallOptions& opts), (override));\n");
+                "  MOCK_METHOD((::micro::Result<$stream$>), $name$, (::micro::CallArgs args),\n"
+                "      (override));\n");
         break;
     }
   }

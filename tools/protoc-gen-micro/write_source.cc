@@ -5,51 +5,6 @@ namespace {
 
 using google::protobuf::io::Printer;
 
-bool HasUnary(const File& file) {
-  for (const Service& s : file.services) {
-    for (const Method& m : s.methods) {
-      if (m.kind == MethodKind::kUnary) return true;
-    }
-  }
-  return false;
-}
-
-// File-local helpers: a coroutine call that owns everything it uses (client included), and
-// the callback form on top of it.
-void WriteHelpers(Printer& p) {
-  p.Print(
-      "namespace {\n"
-      "\n"
-      "template <class Rsp, class Req>\n"
-      "::asio::awaitable<::micro::Result<Rsp>> OwningAsyncCall(\n"
-      "    ::std::shared_ptr<::micro::Client> client, ::micro::Context ctx, ::std::string "
-      "service,\n"
-      "    ::std::string_view endpoint, Req req, ::micro::CallOptions opts) {\n"
-      "  ::std::string ep(endpoint);\n"
-      "  ::micro::Result<Rsp> result = co_await ::micro::AsyncCall<Rsp>(\n"
-      "      *client, ::std::move(ctx), ::std::move(service), ::std::move(ep), ::std::move(req),\n"
-      "      ::std::move(opts));\n"
-      "  co_return result;\n"
-      "}\n"
-      "\n"
-      "template <class Rsp>\n"
-      "void SpawnWithCallback(const ::std::shared_ptr<::micro::Client>& client,\n"
-      "                       ::asio::awaitable<::micro::Result<Rsp>> call,\n"
-      "                       ::std::function<void(::micro::Result<Rsp>)> done) {\n"
-      "  ::asio::co_spawn(\n"
-      "      client->executor(),\n"
-      "      [](::asio::awaitable<::micro::Result<Rsp>> c,\n"
-      "         ::std::function<void(::micro::Result<Rsp>)> d) -> ::asio::awaitable<void> {\n"
-      "        ::micro::Result<Rsp> result = co_await ::std::move(c);\n"
-      "        if (d) d(::std::move(result));\n"
-      "      }(::std::move(call), ::std::move(done)),\n"
-      "      ::asio::detached);\n"
-      "}\n"
-      "\n"
-      "}  // namespace\n"
-      "\n");
-}
-
 void WriteClientMethodDefinition(const Service& s, const Method& m, Printer& p) {
   Vars v = MethodVars(s, m);
   v["cls"] = s.name + "Service";
@@ -58,83 +13,39 @@ void WriteClientMethodDefinition(const Service& s, const Method& m, Printer& p) 
       p.Print(
           v,
           "::micro::Result<$rsp$> $cls$::$name$(\n"
-          "    const $req$& req, const ::micro::CallOptions& opts) {\n"
-          "  ::micro::Context ctx;\n"
-          "  return $name$(ctx, req, opts);\n"
-          "}\n"
-          "\n"
-          "::micro::Result<$rsp$> $cls$::$name$(\n"
-          "    ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts) {\n"
-          "  return ::micro::Call<$rsp$>(*client_, ctx, service_name_, ::std::string($const$),\n"
-          "      req, opts);\n"
-          "}\n"
-          "\n"
-          "::asio::awaitable<::micro::Result<$rsp$>> $cls$::Async$name$(const $req$& req) {\n"
-          "  ::micro::CallOptions opts;\n"
-          "  return Async$name$(::micro::Context(), req, opts);\n"
+          "    const $req$& req, ::micro::CallArgs args) {\n"
+          "  return ::micro::generated::Call<$rsp$>(*client_, service_name_, $const$, req, args);\n"
           "}\n"
           "\n"
           "::asio::awaitable<::micro::Result<$rsp$>> $cls$::Async$name$(\n"
-          "    const $req$& req, const ::micro::CallOptions& opts) {\n"
-          "  return Async$name$(::micro::Context(), req, opts);\n"
-          "}\n"
-          "\n"
-          "::asio::awaitable<::micro::Result<$rsp$>> $cls$::Async$name$(\n"
-          "    const ::micro::Context& ctx, const $req$& req) {\n"
-          "  ::micro::CallOptions opts;\n"
-          "  return Async$name$(ctx, req, opts);\n"
-          "}\n"
-          "\n"
-          "::asio::awaitable<::micro::Result<$rsp$>> $cls$::Async$name$(\n"
-          "    const ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts) {\n"
-          "  return OwningAsyncCall<$rsp$>(client_, ctx, service_name_, $const$, req, opts);\n"
+          "    const $req$& req, ::micro::CallArgs args) {\n"
+          "  return ::micro::generated::AsyncCall<$rsp$>(client_, service_name_, $const$, req,\n"
+          "      args);\n"
           "}\n"
           "\n"
           "void $cls$::$name$(const $req$& req,\n"
-          "    ::std::function<void(::micro::Result<$rsp$>)> done, ::micro::CallOptions opts) {\n"
-          "  $name$(::micro::Context(), req, ::std::move(done), ::std::move(opts));\n"
-          "}\n"
-          "\n"
-          "void $cls$::$name$(::micro::Context ctx, const $req$& req,\n"
-          "    ::std::function<void(::micro::Result<$rsp$>)> done, ::micro::CallOptions opts) {\n"
-          "  SpawnWithCallback<$rsp$>(client_, Async$name$(ctx, req, opts), ::std::move(done));\n"
+          "    ::std::function<void(::micro::Result<$rsp$>)> done, ::micro::CallArgs args) {\n"
+          "  ::micro::generated::CallWithCallback<$rsp$>(client_, service_name_, $const$, req,\n"
+          "      ::std::move(done), args);\n"
           "}\n"
           "\n");
       break;
     case MethodKind::kServerStream:
-      p.Print(v,
-              "::micro::Result<$stream$> $cls$::$name$(\n"
-              "    ::micro::Context& ctx, const $req$& req, const ::micro::CallOptions& opts) {\n"
-              "  auto stream = ::micro::OpenStream<$req$, $rsp$>(*client_, ctx,\n"
-              "      service_name_, ::std::string($const$), opts);\n"
-              "  if (!stream) return stream;\n"
-              "  if (::micro::Status sent = stream->Send(req); !sent) {\n"
-              "    (void)stream->Close();\n"
-              "    return sent;\n"
-              "  }\n"
-              "  return stream;\n"
-              "}\n"
-              "\n"
-              "::micro::Result<$stream$> $cls$::$name$(\n"
-              "    const $req$& req, const ::micro::CallOptions& opts) {\n"
-              "  ::micro::Context ctx;\n"
-              "  return $name$(ctx, req, opts);\n"
-              "}\n"
-              "\n");
+      p.Print(
+          v,
+          "::micro::Result<$stream$> $cls$::$name$(\n"
+          "    const $req$& req, ::micro::CallArgs args) {\n"
+          "  return ::micro::generated::OpenServerStream<$req$, $rsp$>(*client_, service_name_,\n"
+          "      $const$, req, args);\n"
+          "}\n"
+          "\n");
       break;
     case MethodKind::kClientStream:
     case MethodKind::kBidiStream:
       p.Print(v,
-              "::micro::Result<$stream$> $cls$::$name$(\n"
-              "    ::micro::Context& ctx, const ::micro::CallOptions& opts) {\n"
-              "  return ::micro::OpenStream<$req$, $rsp$>(*client_, ctx, service_name_,\n"
-              "      ::std::string($const$), opts);\n"
-              "}\n"
-              "\n"
-              "::micro::Result<$stream$> $cls$::$name$(\n"
-              "    const ::micro::CallOptions& opts) {\n"
-              "  ::micro::Context ctx;\n"
-              "  return $name$(ctx, opts);\n"
+              "::micro::Result<$stream$> $cls$::$name$(::micro::CallArgs args) {\n"
+              "  return ::micro::generated::OpenStream<$req$, $rsp$>(*client_, service_name_,\n"
+              "      $const$, args);\n"
               "}\n"
               "\n");
       break;
@@ -217,9 +128,8 @@ void WriteSource(const File& file, Printer& p) {
   p.Print(
       "\n"
       "#include <micro/errors.h>\n"
+      "#include <micro/generated.h>\n"
       "\n"
-      "#include <asio/co_spawn.hpp>\n"
-      "#include <asio/detached.hpp>\n"
       "#include <utility>\n"
       "\n"
       "// g++ 11-12 report asio's coroutine frame allocation (its own operator new/delete pair)\n"
@@ -229,7 +139,6 @@ void WriteSource(const File& file, Printer& p) {
       "#endif\n"
       "\n");
   OpenNamespace(file, p);
-  if (HasUnary(file)) WriteHelpers(p);
   for (const Service& s : file.services) {
     p.Print("// ---- service $service$ ----\n\n", "service", s.name);
     p.Print(

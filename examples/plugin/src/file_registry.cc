@@ -65,7 +65,7 @@ class FileRegistry final : public Registry {
 
   Status Register(const registry::Service& service, const RegisterOptions& options) override {
     if (service.name.empty()) {
-      return errors::BadRequest("go.micro.registry", "file registry: service without a name");
+      return errors::BadRequest(error_ids::kRegistry, "file registry: service without a name");
     }
     const int64_t expires =
         options.ttl > Duration::zero()
@@ -150,7 +150,7 @@ Result<std::shared_ptr<Registry>> NewRegistry(RegistryOptions options) {
     char* end = nullptr;
     const long ms = std::strtol(it->second.c_str(), &end, 10);
     if (end == it->second.c_str() || *end != '\0' || ms <= 0) {
-      return errors::BadRequest("go.micro.registry", "file registry: bad file.poll_ms \"{}\"",
+      return errors::BadRequest(error_ids::kRegistry, "file registry: bad file.poll_ms \"{}\"",
                                 it->second);
     }
     poll = std::chrono::milliseconds(ms);
@@ -158,7 +158,7 @@ Result<std::shared_ptr<Registry>> NewRegistry(RegistryOptions options) {
   std::error_code ec;
   fs::create_directories(root, ec);
   if (ec) {
-    return errors::InternalServerError("go.micro.registry", "file registry: cannot create {}: {}",
+    return errors::InternalServerError(error_ids::kRegistry, "file registry: cannot create {}: {}",
                                        root.string(), ec.message());
   }
   return std::shared_ptr<Registry>(std::make_shared<FileRegistry>(std::move(root), poll));

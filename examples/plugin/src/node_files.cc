@@ -16,7 +16,7 @@ namespace micro::file_detail {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::string_view kErrorId = "go.micro.registry";
+constexpr std::string_view kErrorId = error_ids::kRegistry;
 constexpr std::string_view kSuffix = ".json";
 
 Error FileError(std::string_view what, const fs::path& path, const std::error_code& ec) {

@@ -29,7 +29,7 @@
 
 namespace micro::plugin {
 
-// An io_context run by one background thread, created running. Ownership:
+// An io_context run by one background thread (named "micro-io-own"), created running. Ownership:
 // shared; the thread is stopped and joined when the last owner lets go, also when that owner
 // is a handler running on the thread itself (the join then happens on a short-lived helper
 // thread). Pending handlers are destroyed, not run, at that point.

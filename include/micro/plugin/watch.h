@@ -10,6 +10,7 @@
 // Errors: Pop/Next return ErrWatcherStopped() once stopped, a 408 Timeout when nothing arrived.
 #pragma once
 
+#include <micro/error_ids.h>
 #include <micro/registry.h>
 
 #include <algorithm>
@@ -58,7 +59,7 @@ class WatchQueue {
       cv_.wait_for(lock, std::min<Duration>(left, std::chrono::minutes(1)));
     }
     if (stopped_) return ErrWatcherStopped();
-    if (events_.empty()) return errors::Timeout("go.micro.registry", "watch timeout");
+    if (events_.empty()) return errors::Timeout(error_ids::kRegistry, "watch timeout");
     Event e = std::move(events_.front());
     events_.pop_front();
     return e;

@@ -27,7 +27,7 @@ using consul_detail::EncodeTags;
 using consul_detail::GoDuration;
 using Json = nlohmann::json;
 
-constexpr std::string_view kErrorId = "go.micro.registry";
+constexpr std::string_view kErrorId = error_ids::kRegistry;
 
 std::string Escape(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -26,7 +26,7 @@ using etcd_detail::Int;
 using etcd_detail::Json;
 using etcd_detail::PrefixEnd;
 
-constexpr std::string_view kErrorId = "go.micro.registry";
+constexpr std::string_view kErrorId = error_ids::kRegistry;
 constexpr std::string_view kPrefix = "/micro/registry/";
 
 std::string Sanitise(std::string s) {

@@ -9,7 +9,7 @@
 namespace micro::etcd_detail {
 namespace {
 
-constexpr std::string_view kErrorId = "go.micro.registry";
+constexpr std::string_view kErrorId = error_ids::kRegistry;
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string MessageOf(const Json& j, std::string_view raw) {

@@ -21,7 +21,7 @@ using nats_detail::Subscription;
 using registry::Service;
 
 // Not a std::string: io threads may still build errors while static destructors run at exit.
-constexpr const char* kRegistryErrorId = "go.micro.registry";
+constexpr const char* kRegistryErrorId = error_ids::kRegistry;
 
 std::string Param(const RegistryOptions& o, const std::string& key, std::string fallback) {
   auto it = o.params.find(key);
