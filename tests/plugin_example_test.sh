@@ -35,6 +35,7 @@ echo "$out"
 grep -qx "Hello Ada" <<<"$out"
 grep -qx "stream: Hello Linus" <<<"$out"
 out=$(MICRO_REGISTRY=file MICRO_REGISTRY_ADDRESS="$dir" "$work/build/greeter_client_file" Grace 2>&1)
+echo "$out"
 grep -qx "Hello Grace" <<<"$out"
 
 # 3. The same plugin as a shared library: linking it is still enough. (Not under sanitizers:
@@ -45,10 +46,13 @@ if [[ "$cxx_flags" != *-fsanitize* ]]; then
   run cmake --build "$work/shared" -j2 --target greeter_client_file
   ldd "$work/shared/greeter_client_file" | grep -q libmicro_file.so
   out=$("$work/shared/greeter_client_file" --registry=file --registry_address="$dir" Ada 2>&1)
+  echo "shared: $out"
   grep -qx "Hello Ada" <<<"$out"
 fi
 
 # 4. A clean stop deregisters: the node file goes.
 kill -TERM "$server"; wait "$server" || true; server=""
-if ls "$dir"/greeter/*.json >/dev/null 2>&1; then echo "node file left after a clean stop"; exit 1; fi
+if ls "$dir"/greeter/*.json >/dev/null 2>&1; then
+  cat "$work/server.log"; echo "node file left after a clean stop"; exit 1
+fi
 echo "plugin example: contract suite and greeter over --registry=file passed"
