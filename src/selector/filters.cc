@@ -33,34 +33,40 @@ Strategy RoundRobin() {
   };
 }
 
+// Keys name the filter and its arguments; a length prefix keeps "a"+"bc" apart from "ab"+"c".
 Filter FilterEndpoint(std::string name) {
-  return [name = std::move(name)](std::vector<registry::Service> services) {
-    std::erase_if(services, [&](const registry::Service& s) {
-      return std::none_of(s.endpoints.begin(), s.endpoints.end(),
-                          [&](const registry::Endpoint& e) { return e.name == name; });
-    });
-    return services;
-  };
+  std::string key = "endpoint:" + name;
+  return {std::move(key), [name = std::move(name)](std::vector<registry::Service> services) {
+            std::erase_if(services, [&](const registry::Service& s) {
+              return std::none_of(s.endpoints.begin(), s.endpoints.end(),
+                                  [&](const registry::Endpoint& e) { return e.name == name; });
+            });
+            return services;
+          }};
 }
 
 Filter FilterLabel(std::string key, std::string value) {
-  return [key = std::move(key), value = std::move(value)](std::vector<registry::Service> services) {
-    for (auto& s : services) {
-      std::erase_if(s.nodes, [&](const registry::Node& n) {
-        auto it = n.metadata.find(key);
-        return it == n.metadata.end() || it->second != value;
-      });
-    }
-    std::erase_if(services, [](const registry::Service& s) { return s.nodes.empty(); });
-    return services;
-  };
+  std::string id = "label:" + std::to_string(key.size()) + ":" + key + value;
+  return {std::move(id), [key = std::move(key),
+                          value = std::move(value)](std::vector<registry::Service> services) {
+            for (auto& s : services) {
+              std::erase_if(s.nodes, [&](const registry::Node& n) {
+                auto it = n.metadata.find(key);
+                return it == n.metadata.end() || it->second != value;
+              });
+            }
+            std::erase_if(services, [](const registry::Service& s) { return s.nodes.empty(); });
+            return services;
+          }};
 }
 
 Filter FilterVersion(std::string version) {
-  return [version = std::move(version)](std::vector<registry::Service> services) {
-    std::erase_if(services, [&](const registry::Service& s) { return s.version != version; });
-    return services;
-  };
+  std::string key = "version:" + version;
+  return {std::move(key), [version = std::move(version)](std::vector<registry::Service> services) {
+            std::erase_if(services,
+                          [&](const registry::Service& s) { return s.version != version; });
+            return services;
+          }};
 }
 
 Error ErrNotFound(std::string_view service) {
