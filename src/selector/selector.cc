@@ -32,6 +32,12 @@ struct MarkInfo {
 // service -> node id -> mark. Replaced wholesale on each change (copy on write).
 using MarkTable = std::map<std::string, std::map<std::string, MarkInfo>, std::less<>>;
 
+// A filtered node list, with the snapshot it came from (whose name its Next functions read).
+struct FilteredNodes {
+  SnapshotPtr source;
+  std::vector<registry::Node> nodes;
+};
+
 // Filtered node lists of one service, for one snapshot of it. Immutable once published.
 struct FilteredLists {
   SnapshotPtr source;
@@ -65,8 +71,11 @@ class SelectorState {
     if (list->empty()) return selector::ErrNoneAvailable(service);
     const auto& strategy = options.strategy ? options.strategy : strategy_;
     Next inner = strategy(list);
-    return Next([this, inner = std::move(inner), list, snap = std::move(snap)]() {
-      return Pick(snap->name, inner, *list);
+    // The list keeps the snapshot (and so its name) alive: it aliases it, or (filtered) its
+    // owner holds it.
+    const std::string* name = &snap->name;
+    return Next([this, inner = std::move(inner), list = std::move(list), name]() {
+      return Pick(*name, inner, *list);
     });
   }
 
@@ -105,7 +114,7 @@ class SelectorState {
   NodeList Filtered(const SnapshotPtr& snap, const std::vector<selector::Filter>& filters) const {
     std::string key;
     for (const auto& f : filters) {
-      if (f.key().empty()) return Apply(*snap, filters);
+      if (f.key().empty()) return Apply(snap, filters);
       if (filters.size() == 1) {
         key = f.key();
       } else {
@@ -122,7 +131,7 @@ class SelectorState {
         if (list != it->second->lists.end()) return list->second;
       }
     }
-    NodeList list = Apply(*snap, filters);
+    NodeList list = Apply(snap, filters);
     std::unique_lock lock(filtered_mu_);
     auto& slot = filtered_[snap->name];
     if (slot && slot->source == snap) {
@@ -139,15 +148,15 @@ class SelectorState {
     return list;
   }
 
-  static NodeList Apply(const registry::Snapshot& snap,
-                        const std::vector<selector::Filter>& filters) {
-    std::vector<registry::Service> services = snap.services;
+  static NodeList Apply(const SnapshotPtr& snap, const std::vector<selector::Filter>& filters) {
+    std::vector<registry::Service> services = snap->services;
     for (const auto& filter : filters) services = filter(std::move(services));
-    auto nodes = std::make_shared<std::vector<registry::Node>>();
+    auto owner = std::make_shared<FilteredNodes>();
+    owner->source = snap;
     for (auto& s : services) {
-      for (auto& n : s.nodes) nodes->push_back(std::move(n));
+      for (auto& n : s.nodes) owner->nodes.push_back(std::move(n));
     }
-    return nodes;
+    return NodeList(owner, &owner->nodes);
   }
 
   Result<registry::Node> Pick(const std::string& service, const Next& inner,
