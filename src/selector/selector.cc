@@ -3,6 +3,7 @@
 #include <micro/selector.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -45,6 +46,24 @@ struct FilteredLists {
 };
 // Distinct filter combinations remembered per snapshot; more are computed on every Select.
 constexpr size_t kMaxFilteredLists = 16;
+
+// Per thread, the last few filtered lists it used, so a Select with filters on a warm cache
+// touches no shared lock for them. A keyed filter's result depends only on the snapshot and
+// the key, so an entry is good for any selector; its list keeps its snapshot alive, so the
+// snapshot's address cannot be reused while the entry exists.
+struct FilterMemo {
+  const registry::Snapshot* source = nullptr;
+  std::string key;
+  NodeList list;
+};
+struct FilterMemos {
+  std::array<FilterMemo, 4> entries;
+  size_t next = 0;
+};
+FilterMemos& ThreadFilterMemos() {
+  thread_local FilterMemos memos;
+  return memos;
+}
 
 // Everything Select, Next and the asynchronous callbacks use, apart from the cache. It is
 // shared with pending SelectAsync callbacks, so they never keep the cache alive (a cache
@@ -123,6 +142,22 @@ class SelectorState {
         key += f.key();
       }
     }
+    FilterMemos& memos = ThreadFilterMemos();
+    for (const FilterMemo& m : memos.entries) {
+      if (m.source == snap.get() && m.key == key) return m.list;
+    }
+    NodeList list = SharedFiltered(snap, filters, key);
+    FilterMemo& slot = memos.entries[memos.next++ % memos.entries.size()];
+    slot.source = snap.get();
+    slot.key = key;
+    slot.list = list;
+    return list;
+  }
+
+  // The filtered list from the table shared by every thread, computed and published there if
+  // it is not in it yet.
+  NodeList SharedFiltered(const SnapshotPtr& snap, const std::vector<selector::Filter>& filters,
+                          std::string key) const {
     {
       std::shared_lock lock(filtered_mu_);
       auto it = filtered_.find(snap->name);
