@@ -95,7 +95,9 @@ struct BrokerOptions {
   std::vector<std::string> addrs{};
   bool secure = false;  // http: TLS (self-signed unless tls says otherwise)
   TlsOptions tls{};
-  // http: where subscribers register and publishers look them up. Required for "http".
+  // http: where subscribers register and publishers look them up. Required for "http". A
+  // RegistryCache (NewCache) is used for lookups as it is, shared (a Service passes the cache
+  // its client's selector uses); any other registry gets a cache of the broker's own.
   std::shared_ptr<Registry> registry{};
   // Called (on a delivery thread) when a handler returns an error.
   std::function<void(const broker::Event&, const Error&)> error_handler{};

@@ -8,7 +8,8 @@
 //
 // Built-in implementations: "memory" (in-process, TTL expiry) and "mdns" (the default,
 // go-micro's multicast DNS encoding, domain `micro`). NewCache() wraps any registry with
-// go-micro's lookup cache (the selector uses it).
+// go-micro's lookup cache, which hands out immutable per-service snapshots (the selector and
+// the http broker read through it).
 //
 // Errors: GetService of an unknown service is ErrNotFound() (404, detail "service not found");
 // a Watcher that was stopped returns ErrWatcherStopped(); Next() past its timeout returns a 408.
@@ -22,6 +23,7 @@
 #include <micro/status.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -163,9 +165,50 @@ struct CacheOptions {
   bool watch = true;                                      // keep cached services up to date
 };
 
+namespace registry {
+
+// One service as a RegistryCache holds it. Immutable once published and shared by every
+// reader (hold it as long as you like); a watch event or a refresh publishes a new Snapshot,
+// it never changes one.
+struct Snapshot {
+  std::string name{};
+  std::vector<Service> services{};  // one per version, as GetService returns them
+  std::vector<Node> nodes{};        // every version's nodes, flattened in version order
+};
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+}  // namespace registry
+
 // go-micro's registry cache (registry/cache): GetService answers from memory while fresh, one
 // lookup per service in flight, stale data when the registry fails, watch-driven updates.
-// Every other call goes straight to `inner`. Stops its watch thread when destroyed.
-std::shared_ptr<Registry> NewCache(std::shared_ptr<Registry> inner, CacheOptions options = {});
+// Every other Registry call goes straight to the inner registry.
+//
+// Besides the Registry interface (whose GetService copies the cached services out), a cache
+// hands out its immutable snapshots without copying:
+//  - Peek never waits: the snapshot when the cache can answer without asking the registry
+//    (fresh, or stale within min_retry_interval of the last attempt); nullptr otherwise.
+//  - Lookup: Peek, else asks the registry and waits (not for I/O threads).
+//  - LookupAsync never waits: when Peek has the answer, `done` runs before LookupAsync
+//    returns, on the calling thread; otherwise the lookup runs on a thread of the cache and
+//    `done` runs there once it finishes (keep it short; post to your executor).
+// Concurrent misses for one service, sync or async, share ONE registry lookup (single flight).
+// Errors: unknown service -> registry::ErrNotFound() (not cached: the next call asks again);
+// a registry failure with nothing cached -> the registry's error.
+// Threading: every method may be called from any thread. Readers take a shared lock on the
+// service table, never an exclusive one; only storing a lookup or a watch event does.
+// Lifetime: the destructor stops the watch thread and waits for lookups in flight (whose
+// callbacks still run). Threads: one watch thread (after the first lookup, if options.watch),
+// plus one short-lived thread per service being looked up asynchronously.
+class RegistryCache : public Registry {
+ public:
+  using LookupCallback = std::function<void(Result<registry::SnapshotPtr>)>;
+  virtual registry::SnapshotPtr Peek(std::string_view name) = 0;
+  virtual Result<registry::SnapshotPtr> Lookup(std::string_view name) = 0;
+  virtual void LookupAsync(std::string_view name, LookupCallback done) = 0;
+};
+
+// Wraps `inner` with a cache. A Service makes one and shares it between its client's selector
+// and its broker.
+std::shared_ptr<RegistryCache> NewCache(std::shared_ptr<Registry> inner, CacheOptions options = {});
 
 }  // namespace micro

@@ -14,12 +14,26 @@
 // service. When every node is marked, Next ignores the marks rather than fail (a blip on all
 // nodes must not take the service down).
 //
+// Snapshots: the cache holds each service as an immutable snapshot (registry::Snapshot),
+// replaced when a watch event arrives or a lookup refreshes it. Select copies no service list:
+// with no filters, Next picks straight from the snapshot's node list; filters with a key (the
+// built-in ones) run once per snapshot and their result is reused until the snapshot changes;
+// filters without a key run on every Select (on a copy of the services).
+//
+// Three ways to select, one answer:
+//   Select       may wait for a registry lookup on a miss: not for I/O threads.
+//   TrySelect    never waits: the answer when the cache can give it now, std::nullopt on a miss.
+//   SelectAsync  never waits: `done` runs inline when the cache has the service, otherwise on a
+//                cache thread once the lookup finishes; concurrent misses for one service share
+//                one registry lookup. The client's coroutine path uses TrySelect, then
+//                SelectAsync, so a miss suspends the call instead of blocking its I/O thread.
+//
 // Errors: the service is unknown -> 404 "service <name>: not found" (id "go.micro.selector");
 // nothing left after the filters -> 500 "service <name>: none available".
-// Threading: every method and every Next may be called from any thread; node lists are
-// immutable snapshots shared between Next functions. Next takes no lock while no node of any
-// service is marked; otherwise it copies the (immutable, copy-on-write) mark table's pointer
-// under a mutex held for that copy only.
+// Threading: every method and every Next may be called from any thread. Select and Next take no
+// exclusive lock: Select copies the snapshot's pointer under a shared lock; Next takes no lock
+// while no node of any service is marked, otherwise a shared lock to copy the (immutable,
+// copy-on-write) mark table's pointer. A Next must not outlive its selector.
 #pragma once
 
 #include <micro/plugin.h>
@@ -28,8 +42,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace micro {
@@ -37,8 +53,31 @@ namespace selector {
 
 // Returns a node each call (Random: independent picks; RoundRobin: in turn).
 using Next = std::function<Result<registry::Node>()>;
-// Narrows the services (one per version) a Select sees.
-using Filter = std::function<std::vector<registry::Service>(std::vector<registry::Service>)>;
+// Narrows the services (one per version) a Select sees: any callable taking and returning
+// std::vector<registry::Service>. A filter with a key is a pure function of the services and
+// its key (same key, same result): its result is computed once per snapshot and reused. A
+// filter without a key (a plain lambda) runs on every Select.
+class Filter {
+ public:
+  using Function = std::function<std::vector<registry::Service>(std::vector<registry::Service>)>;
+  Filter() = default;
+  template <class F>
+  requires std::is_constructible_v<Function, F> &&
+      (!std::is_same_v<std::remove_cvref_t<F>, Filter>)Filter(F f)
+      : fn_(std::move(f)) {}  // NOLINT(google-explicit-constructor): a lambda is a filter
+  Filter(std::string key, Function fn) : key_(std::move(key)), fn_(std::move(fn)) {}
+
+  std::vector<registry::Service> operator()(std::vector<registry::Service> services) const {
+    return fn_(std::move(services));
+  }
+  explicit operator bool() const { return static_cast<bool>(fn_); }
+  const std::string& key() const { return key_; }  // empty: not cacheable
+
+ private:
+  std::string key_;
+  Function fn_;
+};
+
 // Builds a Next over a snapshot of nodes. The snapshot is never empty.
 using NodeList = std::shared_ptr<const std::vector<registry::Node>>;
 using Strategy = std::function<Next(NodeList nodes)>;
@@ -58,10 +97,15 @@ Error ErrNoneAvailable(std::string_view service);
 }  // namespace selector
 
 struct SelectorOptions {
-  std::shared_ptr<Registry> registry{};  // required (the service normally passes its registry)
-  selector::Strategy strategy{};         // empty = Random()
-  CacheOptions cache{};                  // the registry cache in front of `registry`
-  bool use_cache = true;                 // false: every Select asks the registry
+  // Required. A RegistryCache (NewCache) is used as it is, shared with whoever else reads it
+  // (a Service passes the one cache its client and broker share); any other registry gets a
+  // cache of the selector's own, made with `cache`.
+  std::shared_ptr<Registry> registry{};
+  selector::Strategy strategy{};  // empty = Random()
+  CacheOptions cache{};           // the selector's own cache, when `registry` is not one
+  // false: every Select asks the registry (through a cache with ttl 0 and no watch, so
+  // concurrent Selects of one service still share one lookup and SelectAsync never waits).
+  bool use_cache = true;
   Duration mark_backoff = std::chrono::seconds(1);       // first back-off after a failure
   Duration max_mark_backoff = std::chrono::seconds(60);  // cap of the doubling
 };
@@ -73,9 +117,21 @@ struct SelectOptions {
 
 class Selector {
  public:
+  using SelectCallback = std::function<void(Result<selector::Next>)>;
+
   virtual ~Selector() = default;
+  // May wait for a registry lookup (a cache miss): not for I/O threads.
   virtual Result<selector::Next> Select(std::string_view service, const SelectOptions& options) = 0;
   Result<selector::Next> Select(std::string_view service) { return Select(service, {}); }
+  // Never waits: the answer when it is at hand, std::nullopt when a lookup would be needed.
+  // Default: std::nullopt (a selector that cannot tell).
+  virtual std::optional<Result<selector::Next>> TrySelect(std::string_view service,
+                                                          const SelectOptions& options);
+  // Calls `done` exactly once with what Select would return. Never waits in the registry
+  // selector (see the top of this file). Default: runs Select inline, which waits if Select
+  // does: a selector whose Select can block should override it.
+  virtual void SelectAsync(std::string_view service, const SelectOptions& options,
+                           SelectCallback done);
   // Reports the outcome of a call to node: an error marks it, ok clears its mark.
   virtual void Mark(std::string_view service, const registry::Node& node, const Status& status) = 0;
   virtual void Reset(std::string_view service) = 0;

@@ -112,6 +112,7 @@ class Service {
   ServiceOptions options_;
   std::unique_ptr<Runtime> runtime_;
   std::shared_ptr<micro::Registry> registry_;
+  std::shared_ptr<RegistryCache> cache_;  // in front of registry_: the selector's and broker's
   std::shared_ptr<micro::Transport> transport_;
   std::shared_ptr<micro::Broker> broker_;
   std::shared_ptr<Selector> selector_;

@@ -26,6 +26,12 @@ namespace {
 
 using broker_detail::HttpReceiver;
 using broker_detail::HttpReply;
+
+// A registry cache is used as it is (shared); any other registry gets one of its own.
+std::shared_ptr<Registry> CacheOf(const std::shared_ptr<Registry>& registry) {
+  if (std::dynamic_pointer_cast<RegistryCache>(registry)) return registry;
+  return NewCache(registry);
+}
 using broker_detail::HttpRequest;
 
 struct HttpSub {
@@ -61,7 +67,7 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
   explicit HttpBroker(BrokerOptions options)
       : options_(std::move(options)),
         id_(NewUuid()),
-        lookup_(NewCache(options_.registry)),
+        lookup_(CacheOf(options_.registry)),
         handlers_(std::max(2u, std::thread::hardware_concurrency()), "micro-broker") {}
 
   ~HttpBroker() override {
@@ -281,8 +287,10 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
 
   BrokerOptions options_;
   const std::string id_;
-  std::shared_ptr<Registry> lookup_;  // registry cache for publishing
-  util::WorkerPool handlers_;         // starts threads only when a message arrives
+  // Registry cache for publishing: the one it was given (a Service's, shared with its client),
+  // else its own.
+  std::shared_ptr<Registry> lookup_;
+  util::WorkerPool handlers_;  // starts threads only when a message arrives
 
   mutable std::mutex mu_;
   bool connected_ = false;

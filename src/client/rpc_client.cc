@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/this_coro.hpp>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
+#include <optional>
 
 #include "client/client_stream.h"
 #include "client/connection_pool.h"
@@ -126,7 +128,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       co_return call_ctx.cancelled() ? Status(ClientError(408, "call timeout: context canceled"))
                                      : Status(timeout_error());
 
-    auto next = Nodes(req.service, opts);
+    auto next = co_await AsyncNodes(req.service, opts);
     if (!next) co_return std::move(next).error();
 
     CallFunc call = [self = shared_from_this(), &opts](
@@ -243,26 +245,67 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     return address_nodes_;
   }
 
-  // The nodes to try: explicit addresses / the proxy (as synthetic mucp nodes), or the selector.
-  Result<selector::Next> Nodes(const std::string& service, const CallOptions& opts) {
+  // Explicit addresses / the proxy (as synthetic mucp nodes), if the call has any.
+  std::optional<selector::Next> AddressNext(const CallOptions& opts) {
     const std::vector<std::string>& addrs = opts.address.empty() ? proxy_ : opts.address;
-    if (!addrs.empty()) {
-      return selector::Next([list = NodesFor(addrs)]() -> Result<registry::Node> {
-        return list->nodes[list->next++ % list->nodes.size()];
-      });
-    }
+    if (addrs.empty()) return std::nullopt;
+    return selector::Next([list = NodesFor(addrs)]() -> Result<registry::Node> {
+      return list->nodes[list->next++ % list->nodes.size()];
+    });
+  }
+
+  static Result<selector::Next> SelectError(const std::string& service, Error error) {
+    if (error.code == 404) return ClientError(500, fmt::format("service {}: not found", service));
+    return ClientError(500, fmt::format("error selecting {} node: {}", service, error.detail));
+  }
+
+  // The nodes to try: explicit addresses / the proxy, or the selector (which may wait for a
+  // registry lookup: for plain threads only).
+  Result<selector::Next> Nodes(const std::string& service, const CallOptions& opts) {
+    if (auto fixed = AddressNext(opts)) return std::move(*fixed);
     if (!options_.selector) {
       return ClientError(500, fmt::format("error selecting {} node: no selector", service));
     }
     auto next = options_.selector->Select(service, opts.select);
-    if (!next) {
-      if (next.error().code == 404) {
-        return ClientError(500, fmt::format("service {}: not found", service));
-      }
-      return ClientError(500,
-                         fmt::format("error selecting {} node: {}", service, next.error().detail));
-    }
+    if (!next) return SelectError(service, std::move(next).error());
     return next;
+  }
+
+  // Nodes for a coroutine: a warm cache answers at once; a miss suspends the call (the lookup
+  // runs on a cache thread) instead of blocking this I/O thread.
+  asio::awaitable<Result<selector::Next>> AsyncNodes(const std::string& service,
+                                                     const CallOptions& opts) {
+    if (auto fixed = AddressNext(opts)) co_return std::move(*fixed);
+    if (!options_.selector) {
+      co_return ClientError(500, fmt::format("error selecting {} node: no selector", service));
+    }
+    std::optional<Result<selector::Next>> ready =
+        options_.selector->TrySelect(service, opts.select);
+    if (!ready) {
+      ready.emplace(co_await AwaitSelect(options_.selector, service, opts.select));
+    }
+    if (!*ready) co_return SelectError(service, std::move(*ready).error());
+    co_return std::move(*ready);
+  }
+
+  // Selector::SelectAsync as an awaitable: the answer is posted to the coroutine's executor
+  // (never run inline inside the initiation).
+  static asio::awaitable<Result<selector::Next>> AwaitSelect(std::shared_ptr<Selector> sel,
+                                                             std::string service,
+                                                             SelectOptions select) {
+    auto initiate = [](auto handler, std::shared_ptr<Selector> to, std::string name,
+                       SelectOptions with) {
+      using Handler = decltype(handler);
+      auto shared = std::make_shared<Handler>(std::move(handler));
+      to->SelectAsync(name, with, [shared](Result<selector::Next> answer) {
+        auto ex = asio::get_associated_executor(*shared);
+        asio::post(
+            ex, [shared, answer = std::move(answer)]() mutable { (*shared)(std::move(answer)); });
+      });
+    };
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                            void(Result<selector::Next>)>(
+        initiate, asio::use_awaitable, std::move(sel), std::move(service), std::move(select));
   }
 
   asio::awaitable<Status> CallNode(Context& ctx, const registry::Node& node,

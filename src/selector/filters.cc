@@ -17,7 +17,7 @@ std::mt19937_64& Rng() {
 
 Strategy Random() {
   return [](NodeList nodes) -> Next {
-    return [nodes]() -> Result<registry::Node> {
+    return [nodes = std::move(nodes)]() -> Result<registry::Node> {
       std::uniform_int_distribution<size_t> pick(0, nodes->size() - 1);
       return (*nodes)[pick(Rng())];
     };
@@ -27,40 +27,46 @@ Strategy Random() {
 Strategy RoundRobin() {
   return [](NodeList nodes) -> Next {
     auto position = std::make_shared<std::atomic<size_t>>(Rng()() % nodes->size());
-    return [nodes, position]() -> Result<registry::Node> {
+    return [nodes = std::move(nodes), position]() -> Result<registry::Node> {
       return (*nodes)[position->fetch_add(1, std::memory_order_relaxed) % nodes->size()];
     };
   };
 }
 
+// Keys name the filter and its arguments; a length prefix keeps "a"+"bc" apart from "ab"+"c".
 Filter FilterEndpoint(std::string name) {
-  return [name = std::move(name)](std::vector<registry::Service> services) {
-    std::erase_if(services, [&](const registry::Service& s) {
-      return std::none_of(s.endpoints.begin(), s.endpoints.end(),
-                          [&](const registry::Endpoint& e) { return e.name == name; });
-    });
-    return services;
-  };
+  std::string key = "endpoint:" + name;
+  return {std::move(key), [name = std::move(name)](std::vector<registry::Service> services) {
+            std::erase_if(services, [&](const registry::Service& s) {
+              return std::none_of(s.endpoints.begin(), s.endpoints.end(),
+                                  [&](const registry::Endpoint& e) { return e.name == name; });
+            });
+            return services;
+          }};
 }
 
 Filter FilterLabel(std::string key, std::string value) {
-  return [key = std::move(key), value = std::move(value)](std::vector<registry::Service> services) {
-    for (auto& s : services) {
-      std::erase_if(s.nodes, [&](const registry::Node& n) {
-        auto it = n.metadata.find(key);
-        return it == n.metadata.end() || it->second != value;
-      });
-    }
-    std::erase_if(services, [](const registry::Service& s) { return s.nodes.empty(); });
-    return services;
-  };
+  std::string id = "label:" + std::to_string(key.size()) + ":" + key + value;
+  return {std::move(id), [key = std::move(key),
+                          value = std::move(value)](std::vector<registry::Service> services) {
+            for (auto& s : services) {
+              std::erase_if(s.nodes, [&](const registry::Node& n) {
+                auto it = n.metadata.find(key);
+                return it == n.metadata.end() || it->second != value;
+              });
+            }
+            std::erase_if(services, [](const registry::Service& s) { return s.nodes.empty(); });
+            return services;
+          }};
 }
 
 Filter FilterVersion(std::string version) {
-  return [version = std::move(version)](std::vector<registry::Service> services) {
-    std::erase_if(services, [&](const registry::Service& s) { return s.version != version; });
-    return services;
-  };
+  std::string key = "version:" + version;
+  return {std::move(key), [version = std::move(version)](std::vector<registry::Service> services) {
+            std::erase_if(services,
+                          [&](const registry::Service& s) { return s.version != version; });
+            return services;
+          }};
 }
 
 Error ErrNotFound(std::string_view service) {

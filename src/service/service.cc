@@ -161,6 +161,7 @@ Service::~Service() {
   client_.reset();
   selector_.reset();
   transport_.reset();
+  cache_.reset();
   registry_.reset();
   runtime_.reset();
 }
@@ -234,6 +235,10 @@ Status Service::Build() {
     if (!r) return std::move(r).error();
     registry_ = *r;
   }
+  // One cache (one watch, one lookup per service in flight) for everything that looks
+  // services up: the client's selector and the broker. The server registers through
+  // registry_ directly.
+  cache_ = NewCache(registry_);
   if (options_.transport_impl) {
     transport_ = options_.transport_impl;
   } else {
@@ -245,14 +250,14 @@ Status Service::Build() {
   if (options_.broker_impl) {
     broker_ = options_.broker_impl;
   } else {
-    // The broker shares the service's I/O threads rather than starting one of its own.
-    auto b = Brokers().Create(options_.broker, {.addrs = options_.broker_address,
-                                                .registry = registry_,
-                                                .executor = runtime_->executor()});
+    // The broker shares the service's I/O threads and its registry cache (with the client).
+    auto b = Brokers().Create(
+        options_.broker,
+        {.addrs = options_.broker_address, .registry = cache_, .executor = runtime_->executor()});
     if (!b) return std::move(b).error();
     broker_ = *b;
   }
-  auto sel = Selectors().Create(options_.selector, {.registry = registry_});
+  auto sel = Selectors().Create(options_.selector, {.registry = cache_});
   if (!sel) return std::move(sel).error();
   selector_ = *sel;
 

@@ -3,41 +3,18 @@
 #include <micro/registry.h>
 
 #include <atomic>
+#include <future>
+#include <mutex>
 #include <thread>
+
+#include "registry/counting_registry.h"
 
 namespace micro {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A memory registry whose lookups are counted, can be slowed down and made to fail.
-class FakeRegistry : public Registry {
- public:
-  using Registry::Register;
-  using Registry::Watch;
-  Status Register(const registry::Service& s, const RegisterOptions& o) override {
-    return inner_->Register(s, o);
-  }
-  Status Deregister(const registry::Service& s) override { return inner_->Deregister(s); }
-  Result<std::vector<registry::Service>> GetService(std::string_view name) override {
-    ++lookups;
-    std::this_thread::sleep_for(delay.load());
-    if (failing) return errors::InternalServerError("fake", "registry down");
-    return inner_->GetService(name);
-  }
-  Result<std::vector<registry::Service>> ListServices() override { return inner_->ListServices(); }
-  Result<std::unique_ptr<registry::Watcher>> Watch(const WatchOptions& o) override {
-    return inner_->Watch(o);
-  }
-  std::string String() const override { return "fake"; }
-
-  std::atomic<int> lookups{0};
-  std::atomic<bool> failing{false};
-  std::atomic<Duration> delay{Duration::zero()};
-
- private:
-  std::shared_ptr<Registry> inner_ = NewMemoryRegistry();
-};
+using FakeRegistry = testing_util::CountingRegistry;
 
 registry::Service Svc(const std::string& id, int port) {
   registry::Service s;
@@ -178,6 +155,120 @@ TEST(RegistryCacheTest, OtherCallsGoStraightThrough) {
   EXPECT_EQ(list->size(), 1u);
   ASSERT_TRUE(cache->Deregister(Svc("a", 1)).ok());
   EXPECT_FALSE(fake->GetService("svc").ok());
+}
+
+TEST(RegistryCacheTest, PeekNeverAsksTheRegistry) {
+  auto fake = std::make_shared<FakeRegistry>();
+  ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
+  auto cache = NewCache(fake, {.ttl = 20ms, .min_retry_interval = 0ms, .watch = false});
+  EXPECT_EQ(cache->Peek("svc"), nullptr);
+  EXPECT_EQ(fake->lookups, 0);
+  auto snap = cache->Lookup("svc");
+  ASSERT_TRUE(snap.ok()) << snap.error();
+  EXPECT_EQ(cache->Peek("svc"), *snap);
+  std::this_thread::sleep_for(40ms);
+  EXPECT_EQ(cache->Peek("svc"), nullptr);  // expired: a lookup is due
+  EXPECT_EQ(fake->lookups, 1);
+}
+
+// Readers share one immutable snapshot; a change publishes a new one and leaves the old alone.
+TEST(RegistryCacheTest, SnapshotsAreSharedAndReplacedNeverChanged) {
+  auto fake = std::make_shared<FakeRegistry>();
+  ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
+  auto cache = NewCache(fake);
+  auto first = cache->Lookup("svc");
+  ASSERT_TRUE(first.ok()) << first.error();
+  EXPECT_EQ((*first)->name, "svc");
+  ASSERT_EQ((*first)->nodes.size(), 1u);
+  EXPECT_EQ(*cache->Lookup("svc"), *first);  // the same object, not a copy
+  EXPECT_EQ(cache->Peek("svc"), *first);
+  std::this_thread::sleep_for(150ms);  // the watch is running
+  ASSERT_TRUE(fake->Register(Svc("b", 2)).ok());
+  EXPECT_TRUE(WaitFor([&] {
+    auto now = cache->Lookup("svc");
+    return now.ok() && (*now)->nodes.size() == 2u;
+  }));
+  EXPECT_NE(*cache->Lookup("svc"), *first);
+  EXPECT_EQ((*first)->nodes.size(), 1u);  // what a reader held is unchanged
+  EXPECT_EQ((*first)->services.front().nodes.size(), 1u);
+}
+
+// 32 asynchronous misses at once: none waits, and one registry lookup answers all of them
+// (plus a synchronous caller that joins the same flight).
+TEST(RegistryCacheTest, ConcurrentAsyncMissesShareOneLookup) {
+  auto fake = std::make_shared<FakeRegistry>();
+  ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
+  auto cache = NewCache(fake, {.watch = false});
+  fake->CloseGate();
+  constexpr int kCallers = 32;
+  std::mutex mu;
+  std::vector<Result<registry::SnapshotPtr>> answers;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&] {
+      cache->LookupAsync("svc", [&](Result<registry::SnapshotPtr> r) {
+        std::lock_guard lock(mu);
+        answers.push_back(std::move(r));
+      });
+    });
+  }
+  for (auto& t : callers) t.join();  // every LookupAsync returned while the lookup is held
+  EXPECT_EQ(fake->lookups_done, 0);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(answers.empty());
+  }
+  auto sync = std::async(std::launch::async, [&] { return cache->Lookup("svc"); });
+  fake->OpenGate();
+  auto joined = sync.get();
+  ASSERT_TRUE(joined.ok()) << joined.error();
+  EXPECT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mu);
+    return answers.size() == size_t(kCallers);
+  }));
+  EXPECT_EQ(fake->lookups, 1);
+  std::lock_guard lock(mu);
+  for (auto& a : answers) {
+    ASSERT_TRUE(a.ok()) << a.error();
+    EXPECT_EQ(*a, *joined);  // one snapshot for all
+  }
+}
+
+TEST(RegistryCacheTest, AsyncLookupOfACachedServiceAnswersInline) {
+  auto fake = std::make_shared<FakeRegistry>();
+  ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
+  auto cache = NewCache(fake, {.watch = false});
+  ASSERT_TRUE(cache->Lookup("svc").ok());
+  bool called = false;
+  cache->LookupAsync("svc", [&](Result<registry::SnapshotPtr> r) {
+    called = true;
+    EXPECT_TRUE(r.ok());
+  });
+  EXPECT_TRUE(called);  // before LookupAsync returned, on this thread
+  EXPECT_EQ(fake->lookups, 1);
+}
+
+TEST(RegistryCacheTest, AsyncMissOfAnUnknownServiceIsNotFound) {
+  auto fake = std::make_shared<FakeRegistry>();
+  auto cache = NewCache(fake, {.watch = false});
+  std::promise<Result<registry::SnapshotPtr>> answer;
+  cache->LookupAsync("svc", [&](Result<registry::SnapshotPtr> r) { answer.set_value(r); });
+  auto r = answer.get_future().get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(registry::IsNotFound(r.error()));
+}
+
+// A cache destroyed while an asynchronous lookup is in flight waits for it, and its callback
+// still runs.
+TEST(RegistryCacheTest, DestroyedWithALookupInFlight) {
+  auto fake = std::make_shared<FakeRegistry>();
+  ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
+  auto cache = NewCache(fake);
+  fake->delay = 50ms;
+  std::atomic<bool> called{false};
+  cache->LookupAsync("svc", [&](Result<registry::SnapshotPtr>) { called = true; });
+  cache.reset();
+  EXPECT_TRUE(called);
 }
 
 }  // namespace

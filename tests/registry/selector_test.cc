@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 #include <micro/selector.h>
 
+#include <future>
 #include <map>
+#include <mutex>
 #include <thread>
+
+#include "registry/counting_registry.h"
 
 namespace micro {
 namespace {
@@ -197,6 +201,128 @@ TEST_F(SelectorTest, NextIsSafeFromManyThreadsWhileMarking) {
   stop = true;
   marker.join();
   EXPECT_EQ(ok, 15000);
+}
+
+template <class F>
+bool SelectorEventually(F&& pred, Duration limit = 5s) {
+  const auto deadline = Clock::now() + limit;
+  while (!pred()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+TEST_F(SelectorTest, TrySelectAnswersOnlyWhatTheCacheHolds) {
+  auto counting = std::make_shared<testing_util::CountingRegistry>();
+  ASSERT_TRUE(counting->Register(Svc("1", {"a"})).ok());
+  auto sel = *NewSelector({.registry = counting});
+  EXPECT_FALSE(sel->TrySelect("greeter", {}).has_value());  // a miss: nothing asked
+  EXPECT_EQ(counting->lookups, 0);
+  ASSERT_TRUE(sel->Select("greeter").ok());
+  auto hit = sel->TrySelect("greeter", {.filters = {selector::FilterVersion("1")}});
+  ASSERT_TRUE(hit.has_value());
+  ASSERT_TRUE(hit->ok()) << hit->error();
+  EXPECT_EQ((**hit)()->id, "a");
+  auto none = sel->TrySelect("greeter", {.filters = {selector::FilterVersion("9")}});
+  ASSERT_TRUE(none.has_value());
+  ASSERT_FALSE(none->ok());
+  EXPECT_EQ(none->error().code, 500);
+  EXPECT_EQ(counting->lookups, 1);
+}
+
+// The slow registry of the issue: 32 concurrent misses, and exactly one GetService.
+TEST_F(SelectorTest, ConcurrentAsyncMissesShareOneLookup) {
+  auto counting = std::make_shared<testing_util::CountingRegistry>();
+  ASSERT_TRUE(counting->Register(Svc("1", {"a", "b"})).ok());
+  auto sel = *NewSelector({.registry = counting});
+  counting->delay = 200ms;
+  counting->CloseGate();
+  constexpr int kCallers = 32;
+  std::mutex mu;
+  std::vector<Result<selector::Next>> answers;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&] {
+      sel->SelectAsync("greeter", {}, [&](Result<selector::Next> next) {
+        std::lock_guard lock(mu);
+        answers.push_back(std::move(next));
+      });
+    });
+  }
+  for (auto& t : callers) t.join();  // none waited for the lookup
+  EXPECT_EQ(counting->lookups_done, 0);
+  EXPECT_FALSE(sel->TrySelect("greeter", {}).has_value());
+  counting->OpenGate();
+  ASSERT_TRUE(SelectorEventually([&] {
+    std::lock_guard lock(mu);
+    return answers.size() == size_t(kCallers);
+  }));
+  EXPECT_EQ(counting->lookups, 1);
+  std::lock_guard lock(mu);
+  for (auto& next : answers) {
+    ASSERT_TRUE(next.ok()) << next.error();
+    EXPECT_TRUE((*next)().ok());
+  }
+}
+
+TEST_F(SelectorTest, AsyncMissOfAnUnknownServiceIsNotFound) {
+  auto sel = Make();
+  std::promise<Result<selector::Next>> answer;
+  sel->SelectAsync("nobody", {}, [&](Result<selector::Next> next) { answer.set_value(next); });
+  auto next = answer.get_future().get();
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.error().code, 404);
+  EXPECT_EQ(next.error().detail, "service nobody: not found");
+}
+
+// A filter with a key runs once per snapshot; one without runs on every Select.
+TEST_F(SelectorTest, KeyedFiltersRunOncePerSnapshot) {
+  auto cache = NewCache(reg_, {.ttl = 50ms, .min_retry_interval = 0ms, .watch = false});
+  auto sel = *NewSelector({.registry = cache});
+  std::atomic<int> keyed{0}, plain{0};
+  selector::Filter only_v2("test:v2", [&](std::vector<registry::Service> services) {
+    ++keyed;
+    return selector::FilterVersion("2")(std::move(services));
+  });
+  selector::Filter pass_all = [&](std::vector<registry::Service> services) {
+    ++plain;
+    return services;
+  };
+  for (int i = 0; i < 100; ++i) {
+    auto next = sel->Select("greeter", {.filters = {only_v2}});
+    ASSERT_TRUE(next.ok()) << next.error();
+    EXPECT_EQ((*next)()->id, "d");
+    ASSERT_TRUE(sel->Select("greeter", {.filters = {pass_all}}).ok());
+  }
+  EXPECT_EQ(keyed, 1);
+  EXPECT_EQ(plain, 100);
+  // A new snapshot (the TTL ran out and the cache looked the service up again): once more.
+  std::this_thread::sleep_for(80ms);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(sel->Select("greeter", {.filters = {only_v2}}).ok());
+  EXPECT_EQ(keyed, 2);
+}
+
+TEST(SelectorsTest, SelectorsGivenOneCacheShareIt) {
+  auto counting = std::make_shared<testing_util::CountingRegistry>();
+  ASSERT_TRUE(counting->Register(Svc("1", {"a"})).ok());
+  auto cache = NewCache(counting, {.watch = false});
+  auto one = *NewSelector({.registry = cache});
+  auto two = *Selectors().Create("roundrobin", {.registry = cache});
+  ASSERT_TRUE(one->Select("greeter").ok());
+  ASSERT_TRUE(two->Select("greeter").ok());
+  EXPECT_NE(cache->Peek("greeter"), nullptr);
+  EXPECT_EQ(counting->lookups, 1);
+}
+
+TEST(SelectorsTest, WithoutTheCacheEverySelectAsksTheRegistry) {
+  auto counting = std::make_shared<testing_util::CountingRegistry>();
+  ASSERT_TRUE(counting->Register(Svc("1", {"a"})).ok());
+  auto sel = *NewSelector({.registry = counting, .use_cache = false});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(sel->Select("greeter").ok());
+  EXPECT_FALSE(sel->TrySelect("greeter", {}).has_value());
+  EXPECT_EQ(counting->lookups, 3);
+  EXPECT_EQ(counting->watches, 0);
 }
 
 TEST(SelectorsTest, NamedFactoriesAndMissingRegistry) {

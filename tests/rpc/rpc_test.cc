@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <asio/co_spawn.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/use_future.hpp>
 #include <future>
 
 #include "micro/plugin/io.h"
 #include "micro/runtime.h"
 #include "micro/transport.h"
+#include "registry/counting_registry.h"
 #include "rpc/rpc_test_util.h"
 
 namespace micro {
@@ -358,6 +360,48 @@ TEST_P(RpcTest, OneThreadRuntimeCallsInPlaceWithTimeouts) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, RpcTest, ::testing::Values("memory", "http"));
+
+// A registry miss suspends the call, not the I/O thread it runs on: with a Runtime of one I/O
+// thread and the registry lookup held (a slow mDNS lookup), a timer on that thread still fires,
+// and 32 calls in flight share one registry lookup.
+TEST(ClientSelectTest, RegistryMissSuspendsTheCallNotTheIoThread) {
+  Runtime one(1);
+  auto transport = *Transports().Create("memory", {.executor = one.executor()});
+  auto counting = std::make_shared<testing_util::CountingRegistry>();
+  auto server = *NewServer(
+      {.name = "greeter", .address = "127.0.0.1:0", .transport = transport, .registry = counting});
+  ASSERT_TRUE(server->Handle(GreeterHandler()).ok());
+  ASSERT_TRUE(server->Start().ok());
+  auto client = *NewClient({.transport = transport,
+                            .selector = *NewSelector({.registry = counting}),
+                            .executor = one.executor()});
+  counting->delay = 200ms;
+  counting->CloseGate();
+
+  constexpr int kCalls = 32;
+  std::vector<std::future<Result<greeter::Response>>> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    calls.push_back(asio::co_spawn(
+        one.executor(),
+        AsyncCall<greeter::Response>(*client, Context(), "greeter", "Greeter.Hello", Named("miss")),
+        asio::use_future));
+  }
+  std::promise<void> fired;
+  asio::steady_timer timer(one.context(), 10ms);
+  timer.async_wait([&](std::error_code) { fired.set_value(); });
+  const bool responsive = fired.get_future().wait_for(5s) == std::future_status::ready;
+  const int done_while_held = counting->lookups_done;
+  counting->OpenGate();  // (before any assertion: a blocked I/O thread must be let go)
+  EXPECT_TRUE(responsive) << "the I/O thread was blocked by the registry lookup";
+  EXPECT_EQ(done_while_held, 0);
+  for (auto& call : calls) {
+    auto rsp = call.get();
+    ASSERT_TRUE(rsp.ok()) << rsp.error();
+    EXPECT_EQ(rsp->msg(), "Hello miss");
+  }
+  EXPECT_EQ(counting->lookups, 1);
+  EXPECT_TRUE(server->Stop().ok());
+}
 
 TEST(ClientDefaultsTest, AsGoMicro) {
   ClientOptions o;

@@ -5,7 +5,9 @@
 
 #include <future>
 #include <map>
+#include <mutex>
 
+#include "registry/counting_registry.h"
 #include "rpc/rpc_test_util.h"
 
 namespace micro {
@@ -124,6 +126,43 @@ TEST(ServiceTest, ProxySendsEveryCallToOneAddress) {
   auto rsp = Call<greeter::Response>(*caller.Client(), ctx, "greeter", "Greeter.Hello", req);
   ASSERT_TRUE(rsp.ok()) << rsp.error();
   EXPECT_EQ(rsp->msg(), "Hello proxy");
+}
+
+// The client's selector and the broker look services up through ONE registry cache: one watch
+// on the registry, not one per cache.
+TEST(ServiceTest, ClientAndBrokerShareOneRegistryCache) {
+  auto counting = std::make_shared<testing_util::CountingRegistry>();
+  Service svc({.name = "sharing",
+               .address = "127.0.0.1:0",
+               .transport = "memory",
+               .registry_impl = counting,
+               .handle_signals = false});
+  ASSERT_TRUE(svc.Init({}, Env({})).ok());
+  Context ctx;
+  greeter::Request req;
+  req.set_name("x");
+  // The client looks "nobody" up (through the selector's cache).
+  EXPECT_FALSE(
+      Call<greeter::Response>(*svc.Client(), ctx, "nobody", "X.Y", req, {.retries = 0}).ok());
+  // The broker looks its subscribers up (through its cache) to deliver.
+  auto broker = svc.Broker();
+  ASSERT_TRUE(broker->Connect().ok());
+  std::promise<void> delivered;
+  std::once_flag once;
+  auto sub = broker->Subscribe("sharing.events", [&](const broker::Event&) {
+    std::call_once(once, [&] { delivered.set_value(); });
+    return Status{};
+  });
+  ASSERT_TRUE(sub.ok()) << sub.error();
+  ASSERT_TRUE(broker->Publish("sharing.events", {.body = "hi"}).ok());
+  ASSERT_EQ(delivered.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_GE(counting->lookups, 2);  // both looked something up
+  // A cache starts its watch 0-100 ms after its first lookup.
+  const auto deadline = Clock::now() + 5s;
+  while (counting->watches == 0 && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(counting->watches, 1);
+  (void)(*sub)->Unsubscribe();
 }
 
 }  // namespace
