@@ -182,7 +182,7 @@ void BM_MetadataCopy(benchmark::State& state) {
 BENCHMARK(BM_MetadataCopy);
 
 std::shared_ptr<micro::Selector> SelectorWithNodes(int nodes) {
-  auto reg = micro::NewMemoryRegistry();
+  auto reg = *micro::NewMemoryRegistry();
   micro::registry::Service svc{.name = "echo", .version = "1"};
   for (int i = 0; i < nodes; ++i) {
     svc.nodes.push_back({.id = "echo-" + std::to_string(i),

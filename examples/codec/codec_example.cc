@@ -53,8 +53,8 @@ int main() {
     if (s) s = (*codec)->Read(payload, &back);
     const bool ok = s && back.name() == "John";
     failures += ok ? 0 : 1;
-    std::printf("%-26s %-8s %s  %s\n", content_type.c_str(), std::string((*codec)->Name()).c_str(),
-                ok ? "ok  " : "FAIL", Show(frame).c_str());
+    std::printf("%-26s %-8s %s  %s\n", content_type.c_str(),
+                std::string((*codec)->String()).c_str(), ok ? "ok  " : "FAIL", Show(frame).c_str());
   }
   auto unknown = micro::codec::Lookup("text/xml");
   std::printf("unknown type -> %s\n", unknown.error().ToJson().c_str());

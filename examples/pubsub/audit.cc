@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   micro::Service service({.name = "audit", .version = "latest"});
   if (auto s = service.Init(argc, argv); !s) return service.Fail(s);
   const std::string instance =
-      service.options().id.empty() ? micro::DefaultServerId().substr(0, 8) : service.options().id;
+      service.Options().id.empty() ? micro::DefaultServerId().substr(0, 8) : service.Options().id;
 
   std::atomic<int> recorded{0};
   auto record = [&](micro::Context& ctx, const events::Event& e) {

@@ -149,7 +149,7 @@ plugin::Registry<Broker, BrokerOptions>& Brokers();
 
 // In-process broker (name "memory"): Publish calls every subscriber of the topic on the
 // publisher's thread (one member per queue, round robin). Publish before Connect is a 503.
-std::shared_ptr<Broker> NewMemoryBroker(BrokerOptions options = {});
+Result<std::shared_ptr<Broker>> NewMemoryBroker(BrokerOptions options = {});
 // go-micro's HTTP broker (name "http"). Fails (400) without options.registry.
 Result<std::shared_ptr<Broker>> NewHttpBroker(BrokerOptions options = {});
 

@@ -126,7 +126,7 @@ class CallArgs {
   // The caller's context when it was given as a non-const lvalue, else null.
   Context* mutable_context() const { return mutable_ctx_; }
   // The caller's options, or empty ones (the client's defaults).
-  const CallOptions& options() const;
+  const CallOptions& Options() const;
   // A copy of the context (a background context when none was given).
   Context ContextCopy() const { return ctx_ ? *ctx_ : Context(); }
 
@@ -136,7 +136,7 @@ class CallArgs {
   const CallOptions* opts_ = nullptr;
 };
 
-inline const CallOptions& CallArgs::options() const {
+inline const CallOptions& CallArgs::Options() const {
   static const CallOptions* none = new CallOptions();  // never destroyed: usable at exit
   return opts_ ? *opts_ : *none;
 }
@@ -214,7 +214,7 @@ class Client {
   // with the content type's codec. Does not wait for subscribers. 500 without a broker.
   virtual Status Publish(Context& ctx, std::string_view topic, codec::WriteBody body,
                          const MessageOptions& opts = {}) = 0;
-  virtual const ClientOptions& options() const = 0;
+  virtual const ClientOptions& Options() const = 0;
   virtual asio::any_io_executor executor() const = 0;
   virtual std::string String() const = 0;  // "mucp"
 };

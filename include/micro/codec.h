@@ -67,7 +67,7 @@ class Codec {
   virtual ~Codec() = default;
 
   // go-micro's codec name: "json", "proto", "bytes", "jsonrpc", "protorpc", "grpc".
-  virtual std::string_view Name() const = 0;
+  virtual std::string_view String() const = 0;
   // The content type this instance serves, e.g. "application/json".
   virtual std::string_view ContentType() const = 0;
 

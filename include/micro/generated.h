@@ -56,10 +56,10 @@ template <class Rsp, class Req>
 Result<Rsp> Call(Client& client, const std::string& service, std::string_view endpoint,
                  const Req& req, const CallArgs& args) {
   if (Context* ctx = args.mutable_context()) {
-    return micro::Call<Rsp>(client, *ctx, service, std::string(endpoint), req, args.options());
+    return micro::Call<Rsp>(client, *ctx, service, std::string(endpoint), req, args.Options());
   }
   Context ctx = args.ContextCopy();
-  return micro::Call<Rsp>(client, ctx, service, std::string(endpoint), req, args.options());
+  return micro::Call<Rsp>(client, ctx, service, std::string(endpoint), req, args.Options());
 }
 
 // Coroutine unary call. Not a coroutine itself: it copies what the call needs into the
@@ -70,7 +70,7 @@ asio::awaitable<Result<Rsp>> AsyncCall(std::shared_ptr<Client> client, std::stri
                                        const CallArgs& args) {
   return detail::OwningAsyncCall<Rsp, Req>(std::move(client), args.ContextCopy(),
                                            std::move(service), std::string(endpoint), req,
-                                           args.options());
+                                           args.Options());
 }
 
 // Callback unary call: done runs on an I/O thread (the client's executor) with the result.
@@ -90,10 +90,10 @@ Result<TypedClientStream<Req, Rsp>> OpenStream(Client& client, const std::string
                                                std::string_view endpoint, const CallArgs& args) {
   if (Context* ctx = args.mutable_context()) {
     return micro::OpenStream<Req, Rsp>(client, *ctx, service, std::string(endpoint),
-                                       args.options());
+                                       args.Options());
   }
   Context ctx = args.ContextCopy();
-  return micro::OpenStream<Req, Rsp>(client, ctx, service, std::string(endpoint), args.options());
+  return micro::OpenStream<Req, Rsp>(client, ctx, service, std::string(endpoint), args.Options());
 }
 
 // Opens a server-streaming stream and sends its one request; if that fails, closes the stream

@@ -91,7 +91,7 @@ class Client {
                                  std::function<bool(const Response& head)> on_head,
                                  std::function<bool(std::string_view data)> on_data);
 
-  const ClientOptions& options() const { return options_; }
+  const ClientOptions& Options() const { return options_; }
 
  private:
   struct Impl;

@@ -155,7 +155,7 @@ class Registry {
 // The named factory table ("memory", "mdns", plus linked plugins).
 plugin::Registry<Registry, RegistryOptions>& Registries();
 
-std::shared_ptr<Registry> NewMemoryRegistry(RegistryOptions options = {});
+Result<std::shared_ptr<Registry>> NewMemoryRegistry(RegistryOptions options = {});
 // Opens the mDNS sockets; fails (500) if no socket can be bound or an interface is unknown.
 Result<std::shared_ptr<Registry>> NewMdnsRegistry(RegistryOptions options = {});
 
@@ -209,6 +209,8 @@ class RegistryCache : public Registry {
 
 // Wraps `inner` with a cache. A Service makes one and shares it between its client's selector
 // and its broker.
-std::shared_ptr<RegistryCache> NewCache(std::shared_ptr<Registry> inner, CacheOptions options = {});
+// Fails (400) without an inner registry.
+Result<std::shared_ptr<RegistryCache>> NewCache(std::shared_ptr<Registry> inner,
+                                                CacheOptions options = {});
 
 }  // namespace micro

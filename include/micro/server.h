@@ -85,7 +85,7 @@ class Server {
   virtual std::string Address() const = 0;
   // What Start registers (name, version, node, endpoints); useful for tests and tools.
   virtual registry::Service Registration() const = 0;
-  virtual const ServerOptions& options() const = 0;
+  virtual const ServerOptions& Options() const = 0;
   virtual std::string String() const = 0;  // "mucp"
 };
 

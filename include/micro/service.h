@@ -102,7 +102,7 @@ class Service {
   // Logs the error and returns 1 (for `return service.Fail(status);`).
   int Fail(const Status& status);
 
-  const ServiceOptions& options() const { return options_; }
+  const ServiceOptions& Options() const { return options_; }
   // Usage text: every flag and the known plugin names.
   static std::string Usage();
 

@@ -174,7 +174,7 @@ class Transport {
   virtual ~Transport() = default;
 
   // "http", "memory", ...
-  virtual std::string Name() const = 0;
+  virtual std::string String() const = 0;
   virtual const TransportOptions& Options() const = 0;
   // Connects to addr ("host:port"). Honours DialOptions::timeout (default 5 s). opts has no
   // default: a defaulted aggregate argument inside a co_await expression is destroyed twice by

@@ -30,7 +30,7 @@ using broker_detail::HttpReply;
 // A registry cache is used as it is (shared); any other registry gets one of its own.
 std::shared_ptr<Registry> CacheOf(const std::shared_ptr<Registry>& registry) {
   if (std::dynamic_pointer_cast<RegistryCache>(registry)) return registry;
-  return NewCache(registry);
+  return *NewCache(registry);
 }
 using broker_detail::HttpRequest;
 

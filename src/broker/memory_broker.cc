@@ -134,8 +134,8 @@ Status MemorySubscriber::Unsubscribe() {
 
 }  // namespace
 
-std::shared_ptr<Broker> NewMemoryBroker(BrokerOptions options) {
-  return std::make_shared<MemoryBroker>(std::move(options));
+Result<std::shared_ptr<Broker>> NewMemoryBroker(BrokerOptions options) {
+  return std::shared_ptr<Broker>(std::make_shared<MemoryBroker>(std::move(options)));
 }
 
 }  // namespace micro

@@ -211,7 +211,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
                  const MessageOptions& opts) override {
     return client_detail::Publish(options_, ctx, topic, body, opts);
   }
-  const ClientOptions& options() const override { return options_; }
+  const ClientOptions& Options() const override { return options_; }
   asio::any_io_executor executor() const override { return options_.executor; }
   std::string String() const override { return "mucp"; }
 

@@ -12,7 +12,7 @@ class GrpcCodec final : public Codec {
  public:
   GrpcCodec(std::string content_type, bool json)
       : content_type_(std::move(content_type)), json_(json) {}
-  std::string_view Name() const override { return "grpc"; }
+  std::string_view String() const override { return "grpc"; }
   std::string_view ContentType() const override { return content_type_; }
 
   Status Write(Message& msg, WriteBody body, std::string& out) const override {
@@ -23,7 +23,7 @@ class GrpcCodec final : public Codec {
         const auto dot = msg.endpoint.find('.');
         if (dot == std::string::npos) {
           return internal::EncodeError(
-              Name(), fmt::format("endpoint \"{}\" is not Handler.Method", msg.endpoint));
+              String(), fmt::format("endpoint \"{}\" is not Handler.Method", msg.endpoint));
         }
         h.Set(":method", "POST");
         h.Set(":path", fmt::format("/{}.{}/{}", msg.target, msg.endpoint.substr(0, dot),
@@ -53,13 +53,13 @@ class GrpcCodec final : public Codec {
         break;
     }
     out.assign(5, '\0');
-    const Status encoded = json_ ? internal::AppendJson(Name(), body, {}, out)
-                                 : internal::AppendProto(Name(), body, out);
+    const Status encoded = json_ ? internal::AppendJson(String(), body, {}, out)
+                                 : internal::AppendProto(String(), body, out);
     const size_t size = out.size() - 5;
     Status result = encoded;
     if (encoded && size > kMaxGrpcMessageSize) {
       result = internal::EncodeError(
-          Name(), fmt::format("message larger than max ({} vs. {})", size, kMaxGrpcMessageSize));
+          String(), fmt::format("message larger than max ({} vs. {})", size, kMaxGrpcMessageSize));
     }
     if (!result) {
       h.Set("grpc-status", "8");
@@ -84,7 +84,7 @@ class GrpcCodec final : public Codec {
       // "/a.package.Handler/Method" -> target "a.package", endpoint "Handler.Method"
       const auto slash = path->find('/', 1);
       if (slash == std::string_view::npos || path->find('/', slash + 1) != std::string_view::npos) {
-        return internal::DecodeError(Name(), "unknown request path");
+        return internal::DecodeError(String(), "unknown request path");
       }
       const auto service = path->substr(1, slash - 1);
       const auto dot = service.rfind('.');
@@ -99,28 +99,28 @@ class GrpcCodec final : public Codec {
     }
     payload = {};
     if (frame.empty()) return {};
-    if (frame.size() < 5) return internal::DecodeError(Name(), "truncated message prefix");
+    if (frame.size() < 5) return internal::DecodeError(String(), "truncated message prefix");
     const auto* p = reinterpret_cast<const unsigned char*>(frame.data());
-    if (p[0] != 0) return internal::DecodeError(Name(), "compressed messages are not supported");
+    if (p[0] != 0) return internal::DecodeError(String(), "compressed messages are not supported");
     const uint32_t length =
         (uint32_t{p[1]} << 24) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 8) | p[4];
     if (length > kMaxGrpcMessageSize) {
       return internal::DecodeError(
-          Name(),
+          String(),
           fmt::format("received message larger than max ({} vs. {})", length, kMaxGrpcMessageSize));
     }
     if (frame.size() - 5 != length) {
       return internal::DecodeError(
-          Name(), fmt::format("message length {} does not match the {} bytes received", length,
-                              frame.size() - 5));
+          String(), fmt::format("message length {} does not match the {} bytes received", length,
+                                frame.size() - 5));
     }
     payload = frame.substr(5);
     return {};
   }
 
   Status Read(std::string_view payload, ReadBody body) const override {
-    return json_ ? internal::ReadJson(Name(), payload, body)
-                 : internal::ReadProto(Name(), payload, body);
+    return json_ ? internal::ReadJson(String(), payload, body)
+                 : internal::ReadProto(String(), payload, body);
   }
 
  private:

@@ -18,7 +18,7 @@ bool IsDecimal(std::string_view s) {
 class JsonRpcCodec final : public Codec {
  public:
   explicit JsonRpcCodec(JsonOptions options) : options_(options) {}
-  std::string_view Name() const override { return "jsonrpc"; }
+  std::string_view String() const override { return "jsonrpc"; }
   std::string_view ContentType() const override { return "application/json-rpc"; }
 
   Status Write(Message& msg, WriteBody body, std::string& out) const override {
@@ -27,7 +27,7 @@ class JsonRpcCodec final : public Codec {
       out += "{\"method\":";
       util::AppendGoJsonString(out, msg.method);
       out += ",\"params\":[";
-      if (auto s = internal::AppendJson(Name(), body, options_, out, true); !s) return s;
+      if (auto s = internal::AppendJson(String(), body, options_, out, true); !s) return s;
       out += "],\"id\":";
       out += std::to_string(internal::ParseId(msg.id));
     } else {
@@ -39,7 +39,7 @@ class JsonRpcCodec final : public Codec {
         util::AppendGoJsonString(out, msg.id);
       }
       out += ",\"result\":";
-      if (auto s = internal::AppendJson(Name(), body, options_, out, true); !s) return s;
+      if (auto s = internal::AppendJson(String(), body, options_, out, true); !s) return s;
       out += ",\"error\":";
       if (msg.error.empty()) {
         out += "null";
@@ -54,30 +54,30 @@ class JsonRpcCodec final : public Codec {
   Status ReadHeader(std::string_view frame, Message& msg,
                     std::string_view& payload) const override {
     if (util::JsonNestingDepth(frame, kMaxJsonDepth) > kMaxJsonDepth) {
-      return internal::DecodeError(Name(), "JSON nested too deeply");
+      return internal::DecodeError(String(), "JSON nested too deeply");
     }
     auto doc = nlohmann::json::parse(frame, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object()) {
-      return internal::DecodeError(Name(), "envelope is not a JSON object");
+      return internal::DecodeError(String(), "envelope is not a JSON object");
     }
     if (auto s = ReadId(doc, msg); !s) return s;
     payload = {};
     if (msg.type == MessageType::kRequest) {
       auto method = doc.find("method");
       if (method == doc.end() || !method->is_string()) {
-        return internal::DecodeError(Name(), "request has no method");
+        return internal::DecodeError(String(), "request has no method");
       }
       msg.method = method->get<std::string>();
       msg.endpoint = msg.method;
       auto params = doc.find("params");
       if (params != doc.end() && !params->is_null()) {
         if (!params->is_array() || params->size() > 1) {
-          return internal::DecodeError(Name(), "params must be an array of one value");
+          return internal::DecodeError(String(), "params must be an array of one value");
         }
         if (!params->empty()) {
           // The raw text of the only element: a view into frame, no re-serialisation.
           auto found = util::FindTopLevelValue(frame, "params");
-          if (!found) return internal::DecodeError(Name(), "params key is escaped");
+          if (!found) return internal::DecodeError(String(), "params key is escaped");
           auto raw = util::TrimJsonSpace(*found);
           payload = util::TrimJsonSpace(raw.substr(1, raw.size() - 2));
         }
@@ -91,7 +91,7 @@ class JsonRpcCodec final : public Codec {
   }
 
   Status Read(std::string_view payload, ReadBody body) const override {
-    return internal::ReadJson(Name(), payload, body);
+    return internal::ReadJson(String(), payload, body);
   }
 
  private:
@@ -106,7 +106,7 @@ class JsonRpcCodec final : public Codec {
     } else if (id->is_string()) {
       msg.id = id->get<std::string>();
     } else {
-      return internal::DecodeError(Name(), "id must be a number or a string");
+      return internal::DecodeError(String(), "id must be a number or a string");
     }
     return {};
   }
@@ -115,7 +115,7 @@ class JsonRpcCodec final : public Codec {
     auto error = doc.find("error");
     if (error == doc.end() || error->is_null()) return {};
     if (!error->is_string()) {
-      return internal::DecodeError(Name(), fmt::format("invalid error {}", error->dump()));
+      return internal::DecodeError(String(), fmt::format("invalid error {}", error->dump()));
     }
     msg.error = error->get<std::string>();
     if (msg.error.empty()) msg.error = "unspecified error";

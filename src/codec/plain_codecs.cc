@@ -7,7 +7,7 @@ namespace {
 class JsonCodec final : public Codec {
  public:
   explicit JsonCodec(JsonOptions options) : options_(options) {}
-  std::string_view Name() const override { return "json"; }
+  std::string_view String() const override { return "json"; }
   std::string_view ContentType() const override { return "application/json"; }
 
   Status Write(Message&, WriteBody body, std::string& out) const override {
@@ -17,7 +17,7 @@ class JsonCodec final : public Codec {
       out = (*frame)->data;
       return {};
     }
-    if (auto s = internal::AppendJson(Name(), body, options_, out); !s) return s;
+    if (auto s = internal::AppendJson(String(), body, options_, out); !s) return s;
     out += '\n';  // Go's json.Encoder ends every value with a newline
     return {};
   }
@@ -28,7 +28,7 @@ class JsonCodec final : public Codec {
   }
 
   Status Read(std::string_view payload, ReadBody body) const override {
-    return internal::ReadJson(Name(), payload, body);
+    return internal::ReadJson(String(), payload, body);
   }
 
  private:
@@ -41,12 +41,12 @@ class RawCodec final : public Codec {
  public:
   RawCodec(std::string_view name, std::string_view content_type)
       : name_(name), content_type_(content_type) {}
-  std::string_view Name() const override { return name_; }
+  std::string_view String() const override { return name_; }
   std::string_view ContentType() const override { return content_type_; }
 
   Status Write(Message&, WriteBody body, std::string& out) const override {
     out.clear();
-    return internal::AppendProto(Name(), body, out);
+    return internal::AppendProto(String(), body, out);
   }
 
   Status ReadHeader(std::string_view frame, Message&, std::string_view& payload) const override {
@@ -55,7 +55,7 @@ class RawCodec final : public Codec {
   }
 
   Status Read(std::string_view payload, ReadBody body) const override {
-    return internal::ReadProto(Name(), payload, body);
+    return internal::ReadProto(String(), payload, body);
   }
 
  private:

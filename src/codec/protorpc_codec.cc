@@ -32,12 +32,12 @@ bool ReadNetstring(std::string_view frame, size_t& pos, std::string_view& out) {
 
 class ProtoRpcCodec final : public Codec {
  public:
-  std::string_view Name() const override { return "protorpc"; }
+  std::string_view String() const override { return "protorpc"; }
   std::string_view ContentType() const override { return "application/proto-rpc"; }
 
   Status Write(Message& msg, WriteBody body, std::string& out) const override {
     out.clear();
-    if (msg.type == MessageType::kEvent) return internal::AppendProto(Name(), body, out);
+    if (msg.type == MessageType::kEvent) return internal::AppendProto(String(), body, out);
     std::string header;
     if (msg.type == MessageType::kRequest) {
       ::micro::internal::protorpc::Request req;
@@ -55,9 +55,9 @@ class ProtoRpcCodec final : public Codec {
     out += header;
     const size_t length_at = out.size();
     AppendBe32(out, 0);
-    if (auto s = internal::AppendProto(Name(), body, out); !s) return s;
+    if (auto s = internal::AppendProto(String(), body, out); !s) return s;
     const size_t body_size = out.size() - length_at - 4;
-    if (body_size > UINT32_MAX) return internal::EncodeError(Name(), "body over 4 GiB");
+    if (body_size > UINT32_MAX) return internal::EncodeError(String(), "body over 4 GiB");
     std::string length;
     AppendBe32(length, static_cast<uint32_t>(body_size));
     out.replace(length_at, 4, length);
@@ -73,13 +73,13 @@ class ProtoRpcCodec final : public Codec {
     size_t pos = 0;
     std::string_view header;
     if (!ReadNetstring(frame, pos, header)) {
-      return internal::DecodeError(Name(), "truncated header netstring");
+      return internal::DecodeError(String(), "truncated header netstring");
     }
     const int header_size = static_cast<int>(header.size());
     if (msg.type == MessageType::kRequest) {
       ::micro::internal::protorpc::Request req;
       if (!req.ParseFromArray(header.data(), header_size)) {
-        return internal::DecodeError(Name(), "invalid request header");
+        return internal::DecodeError(String(), "invalid request header");
       }
       msg.method = req.service_method();
       if (msg.endpoint.empty()) msg.endpoint = msg.method;
@@ -87,24 +87,24 @@ class ProtoRpcCodec final : public Codec {
     } else {
       ::micro::internal::protorpc::Response rsp;
       if (!rsp.ParseFromArray(header.data(), header_size)) {
-        return internal::DecodeError(Name(), "invalid response header");
+        return internal::DecodeError(String(), "invalid response header");
       }
       msg.method = rsp.service_method();
       msg.id = std::to_string(rsp.seq());
       msg.error = rsp.error();
     }
     if (!ReadNetstring(frame, pos, payload)) {
-      return internal::DecodeError(Name(), "truncated body netstring");
+      return internal::DecodeError(String(), "truncated body netstring");
     }
     if (pos != frame.size()) {
-      return internal::DecodeError(Name(),
+      return internal::DecodeError(String(),
                                    fmt::format("{} bytes after the body", frame.size() - pos));
     }
     return {};
   }
 
   Status Read(std::string_view payload, ReadBody body) const override {
-    return internal::ReadProto(Name(), payload, body);
+    return internal::ReadProto(String(), payload, body);
   }
 };
 

@@ -349,8 +349,10 @@ class CacheRegistry final : public RegistryCache {
 
 }  // namespace
 
-std::shared_ptr<RegistryCache> NewCache(std::shared_ptr<Registry> inner, CacheOptions options) {
-  return std::make_shared<CacheRegistry>(std::move(inner), options);
+Result<std::shared_ptr<RegistryCache>> NewCache(std::shared_ptr<Registry> inner,
+                                                CacheOptions options) {
+  if (!inner) return errors::BadRequest(error_ids::kRegistry, "registry cache: no registry");
+  return std::shared_ptr<RegistryCache>(std::make_shared<CacheRegistry>(std::move(inner), options));
 }
 
 }  // namespace micro

@@ -180,8 +180,8 @@ class MemoryRegistry : public Registry {
 
 }  // namespace
 
-std::shared_ptr<Registry> NewMemoryRegistry(RegistryOptions options) {
-  return std::make_shared<MemoryRegistry>(std::move(options));
+Result<std::shared_ptr<Registry>> NewMemoryRegistry(RegistryOptions options) {
+  return std::shared_ptr<Registry>(std::make_shared<MemoryRegistry>(std::move(options)));
 }
 
 }  // namespace micro

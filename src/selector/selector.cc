@@ -245,12 +245,12 @@ class SelectorState {
 
 std::shared_ptr<RegistryCache> CacheFor(const SelectorOptions& o) {
   if (!o.use_cache) {
-    return NewCache(
+    return *NewCache(
         o.registry,
         {.ttl = Duration::zero(), .min_retry_interval = Duration::zero(), .watch = false});
   }
   if (auto shared = std::dynamic_pointer_cast<RegistryCache>(o.registry)) return shared;
-  return NewCache(o.registry, o.cache);
+  return *NewCache(o.registry, o.cache);
 }
 
 class RegistrySelector final : public Selector {

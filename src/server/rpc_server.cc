@@ -72,7 +72,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     listener_->Start([weak](std::shared_ptr<Socket> sock) -> asio::awaitable<void> {
       if (auto self = weak.lock()) co_await self->ServeConnection(std::move(sock));
     });
-    log::Info("Transport [{}] Listening on {}", options_.transport->Name(), address_);
+    log::Info("Transport [{}] Listening on {}", options_.transport->String(), address_);
     if (options_.registry) {
       if (Status s = RegisterWithRetries(); !s) {
         log::Error("Server register error: {}", s.error());
@@ -129,7 +129,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     node.address =
         util::AdvertiseAddress(address_.empty() ? options_.address : address_, options_.advertise);
     node.metadata = {options_.metadata.begin(), options_.metadata.end()};
-    node.metadata["transport"] = options_.transport->Name();
+    node.metadata["transport"] = options_.transport->String();
     node.metadata["broker"] = options_.broker ? options_.broker->String() : "http";
     node.metadata["server"] = "mucp";
     node.metadata["registry"] = options_.registry ? options_.registry->String() : "";
@@ -145,7 +145,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     return svc;
   }
 
-  const ServerOptions& options() const override { return options_; }
+  const ServerOptions& Options() const override { return options_; }
   std::string String() const override { return "mucp"; }
 
  private:
@@ -228,7 +228,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
         server_detail::RequestContext(first.header, sock->Local(), sock->Remote()), sock, lock,
         *codec, route.id, route.stream, route.content_type);
     // go-micro discards the opening message, except for the grpc codec.
-    if ((*codec)->Name() == "grpc") stream->Push(std::move(first));
+    if ((*codec)->String() == "grpc") stream->Push(std::move(first));
     Begin();
     asio::co_spawn(sock->executor(), RunStream(shared_from_this(), sock, lock, stream, *endpoint),
                    asio::detached);

@@ -238,7 +238,9 @@ Status Service::Build() {
   // One cache (one watch, one lookup per service in flight) for everything that looks
   // services up: the client's selector and the broker. The server registers through
   // registry_ directly.
-  cache_ = NewCache(registry_);
+  auto cache = NewCache(registry_);
+  if (!cache) return std::move(cache).error();
+  cache_ = *std::move(cache);
   if (options_.transport_impl) {
     transport_ = options_.transport_impl;
   } else {

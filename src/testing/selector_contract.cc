@@ -13,7 +13,7 @@ namespace micro::testing {
 void SelectorContractTest::SetUp() {
   static std::atomic<int> counter{0};
   service_ = fmt::format("contract-selector-{}-{}", getpid(), counter++);
-  registry_ = NewMemoryRegistry();
+  registry_ = *NewMemoryRegistry();
   auto made = GetParam().make(registry_);
   ASSERT_TRUE(made.ok()) << made.error();
   selector_ = *made;

@@ -458,7 +458,7 @@ class HttpTransport final : public Transport {
  public:
   explicit HttpTransport(std::shared_ptr<HttpShared> shared) : shared_(std::move(shared)) {}
 
-  std::string Name() const override { return "http"; }
+  std::string String() const override { return "http"; }
   const TransportOptions& Options() const override { return shared_->options; }
   asio::any_io_executor executor() const override { return shared_->executor; }
 

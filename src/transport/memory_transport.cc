@@ -178,7 +178,7 @@ class MemoryTransport final : public Transport {
     executor_ = options_.executor ? options_.executor : io_->executor();
   }
 
-  std::string Name() const override { return "memory"; }
+  std::string String() const override { return "memory"; }
   const TransportOptions& Options() const override { return options_; }
   asio::any_io_executor executor() const override { return executor_; }
 

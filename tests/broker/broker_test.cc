@@ -24,12 +24,12 @@ using testing::BrokerContractParam;
 using testing::BrokerContractTest;
 
 std::shared_ptr<Registry> SharedRegistry() {
-  static auto* r = new std::shared_ptr<Registry>(NewMemoryRegistry());
+  static auto* r = new std::shared_ptr<Registry>(*NewMemoryRegistry());
   return *r;
 }
 
 std::shared_ptr<Broker> SharedMemoryBroker() {
-  static auto* b = new std::shared_ptr<Broker>(NewMemoryBroker());
+  static auto* b = new std::shared_ptr<Broker>(*NewMemoryBroker());
   return *b;
 }
 
@@ -90,7 +90,7 @@ TEST(BrokerTable, KnowsBuiltinsAndNamesUnknownOnes) {
 
 TEST(MemoryBroker, QueueMembersShareAndErrorsReachTheErrorHandler) {
   std::vector<std::string> reported;
-  auto b = NewMemoryBroker({.error_handler = [&](const broker::Event& e, const Error& err) {
+  auto b = *NewMemoryBroker({.error_handler = [&](const broker::Event& e, const Error& err) {
     reported.push_back(e.message.body + ":" + err.detail);
   }});
   ASSERT_TRUE(b->Connect().ok());
@@ -162,7 +162,7 @@ std::string Post(std::string_view target, std::string_view body) {
 class HttpBrokerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    registry_ = NewMemoryRegistry();
+    registry_ = *NewMemoryRegistry();
     BrokerOptions o{.registry = registry_};
     o.error_handler = [this](const broker::Event& e, const Error& err) {
       std::lock_guard lock(mu_);
@@ -337,7 +337,7 @@ TEST_F(HttpBrokerTest, UndeliverableMessagesAreRetriedAndTheInboxIsBounded) {
 }
 
 TEST(HttpBrokerTls, SecureBrokersDeliverOverTlsAndAdvertiseIt) {
-  auto registry = NewMemoryRegistry();
+  auto registry = *NewMemoryRegistry();
   auto subscriber = *NewHttpBroker({.secure = true, .registry = registry});
   auto publisher = *NewHttpBroker({.secure = true, .registry = registry});
   ASSERT_TRUE(subscriber->Connect().ok());

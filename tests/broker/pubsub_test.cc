@@ -63,7 +63,7 @@ struct Received {
 class PubSubTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    registry_ = NewMemoryRegistry();
+    registry_ = *NewMemoryRegistry();
     transport_ = *NewMemoryTransport({});
   }
   void TearDown() override {

@@ -30,7 +30,7 @@ class MockClient : public Client {
               (Context & ctx, std::string_view topic, codec::WriteBody body,
                const MessageOptions& opts),
               (override));
-  MOCK_METHOD(const ClientOptions&, options, (), (const, override));
+  MOCK_METHOD(const ClientOptions&, Options, (), (const, override));
   MOCK_METHOD(asio::any_io_executor, executor, (), (const, override));
   MOCK_METHOD(std::string, String, (), (const, override));
 };
@@ -53,7 +53,7 @@ class FakeServer : public Server {
   Status Stop() override { return {}; }
   std::string Address() const override { return "127.0.0.1:0"; }
   registry::Service Registration() const override { return {}; }
-  const ServerOptions& options() const override { return options_; }
+  const ServerOptions& Options() const override { return options_; }
   std::string String() const override { return "fake"; }
 
   std::vector<Handler> handlers;

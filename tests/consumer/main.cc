@@ -41,7 +41,7 @@ int main() {
   auto codec = micro::codec::Lookup("application/json");
   const bool ok =
       e.ToJson() == R"({"id":"consumer","code":404,"detail":"no thing","status":"Not Found"})" &&
-      md.GetOr("micro-id") == "1" && codec.ok() && (*codec)->Name() == "json" &&
+      md.GetOr("micro-id") == "1" && codec.ok() && (*codec)->String() == "json" &&
       GeneratedAdderWorks();
   std::printf("consumer: %s\n", ok ? "ok" : "FAILED");
   return ok ? 0 : 1;

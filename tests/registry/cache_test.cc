@@ -44,7 +44,7 @@ bool WaitFor(F&& pred, Duration limit = 2s) {
 TEST(RegistryCacheTest, AnswersFromMemoryWhileFresh) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
-  auto cache = NewCache(fake, {.watch = false});
+  auto cache = *NewCache(fake, {.watch = false});
   for (int i = 0; i < 5; ++i) EXPECT_EQ(Nodes(cache->GetService("svc")), 1u);
   EXPECT_EQ(fake->lookups, 1);
   EXPECT_EQ(cache->String(), "cache");
@@ -53,7 +53,7 @@ TEST(RegistryCacheTest, AnswersFromMemoryWhileFresh) {
 TEST(RegistryCacheTest, RefetchesAfterTtl) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
-  auto cache = NewCache(fake, {.ttl = 30ms, .min_retry_interval = 0ms, .watch = false});
+  auto cache = *NewCache(fake, {.ttl = 30ms, .min_retry_interval = 0ms, .watch = false});
   EXPECT_EQ(Nodes(cache->GetService("svc")), 1u);
   ASSERT_TRUE(fake->Register(Svc("b", 2)).ok());
   EXPECT_EQ(Nodes(cache->GetService("svc")), 1u);  // still fresh
@@ -65,7 +65,7 @@ TEST(RegistryCacheTest, RefetchesAfterTtl) {
 TEST(RegistryCacheTest, ServesStaleDataWhenTheRegistryFails) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
-  auto cache = NewCache(fake, {.ttl = 10ms, .min_retry_interval = 0ms, .watch = false});
+  auto cache = *NewCache(fake, {.ttl = 10ms, .min_retry_interval = 0ms, .watch = false});
   EXPECT_EQ(Nodes(cache->GetService("svc")), 1u);
   fake->failing = true;
   std::this_thread::sleep_for(20ms);
@@ -82,7 +82,7 @@ TEST(RegistryCacheTest, ServesStaleDataWhenTheRegistryFails) {
 TEST(RegistryCacheTest, WaitsTheMinimumRetryIntervalBeforeAskingAgain) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
-  auto cache = NewCache(fake, {.ttl = 10ms, .min_retry_interval = 1h, .watch = false});
+  auto cache = *NewCache(fake, {.ttl = 10ms, .min_retry_interval = 1h, .watch = false});
   EXPECT_EQ(Nodes(cache->GetService("svc")), 1u);
   std::this_thread::sleep_for(20ms);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(Nodes(cache->GetService("svc")), 1u);
@@ -93,7 +93,7 @@ TEST(RegistryCacheTest, OneLookupInFlightPerService) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
   fake->delay = 100ms;
-  auto cache = NewCache(fake, {.watch = false});
+  auto cache = *NewCache(fake, {.watch = false});
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 8; ++i) {
@@ -106,7 +106,7 @@ TEST(RegistryCacheTest, OneLookupInFlightPerService) {
 
 TEST(RegistryCacheTest, NotFoundIsNotCached) {
   auto fake = std::make_shared<FakeRegistry>();
-  auto cache = NewCache(fake, {.watch = false});
+  auto cache = *NewCache(fake, {.watch = false});
   auto r = cache->GetService("svc");
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(registry::IsNotFound(r.error()));
@@ -117,7 +117,7 @@ TEST(RegistryCacheTest, NotFoundIsNotCached) {
 TEST(RegistryCacheTest, WatchEventsUpdateCachedServices) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
-  auto cache = NewCache(fake);  // TTL 1 min: only the watch can change what it returns
+  auto cache = *NewCache(fake);  // TTL 1 min: only the watch can change what it returns
   EXPECT_EQ(Nodes(cache->GetService("svc")), 1u);
   // Let the watch start (it begins after 0-100 ms of jitter).
   std::this_thread::sleep_for(150ms);
@@ -140,7 +140,7 @@ TEST(RegistryCacheTest, WatchEventsUpdateCachedServices) {
 TEST(RegistryCacheTest, ChangesBeforeTheWatchBeginsAreNotLost) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
-  auto cache = NewCache(fake);  // TTL 1 min
+  auto cache = *NewCache(fake);  // TTL 1 min
   EXPECT_EQ(Nodes(cache->GetService("svc")), 1u);
   ASSERT_TRUE(fake->Register(Svc("b", 2)).ok());  // within the watch's start-up jitter
   EXPECT_TRUE(WaitFor([&] { return Nodes(cache->GetService("svc")) == 2u; }));
@@ -148,7 +148,7 @@ TEST(RegistryCacheTest, ChangesBeforeTheWatchBeginsAreNotLost) {
 
 TEST(RegistryCacheTest, OtherCallsGoStraightThrough) {
   auto fake = std::make_shared<FakeRegistry>();
-  auto cache = NewCache(fake, {.watch = false});
+  auto cache = *NewCache(fake, {.watch = false});
   ASSERT_TRUE(cache->Register(Svc("a", 1)).ok());
   auto list = cache->ListServices();
   ASSERT_TRUE(list.ok());
@@ -160,7 +160,7 @@ TEST(RegistryCacheTest, OtherCallsGoStraightThrough) {
 TEST(RegistryCacheTest, PeekNeverAsksTheRegistry) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
-  auto cache = NewCache(fake, {.ttl = 20ms, .min_retry_interval = 0ms, .watch = false});
+  auto cache = *NewCache(fake, {.ttl = 20ms, .min_retry_interval = 0ms, .watch = false});
   EXPECT_EQ(cache->Peek("svc"), nullptr);
   EXPECT_EQ(fake->lookups, 0);
   auto snap = cache->Lookup("svc");
@@ -175,7 +175,7 @@ TEST(RegistryCacheTest, PeekNeverAsksTheRegistry) {
 TEST(RegistryCacheTest, SnapshotsAreSharedAndReplacedNeverChanged) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
-  auto cache = NewCache(fake);
+  auto cache = *NewCache(fake);
   auto first = cache->Lookup("svc");
   ASSERT_TRUE(first.ok()) << first.error();
   EXPECT_EQ((*first)->name, "svc");
@@ -198,7 +198,7 @@ TEST(RegistryCacheTest, SnapshotsAreSharedAndReplacedNeverChanged) {
 TEST(RegistryCacheTest, ConcurrentAsyncMissesShareOneLookup) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
-  auto cache = NewCache(fake, {.watch = false});
+  auto cache = *NewCache(fake, {.watch = false});
   fake->CloseGate();
   constexpr int kCallers = 32;
   std::mutex mu;
@@ -237,7 +237,7 @@ TEST(RegistryCacheTest, ConcurrentAsyncMissesShareOneLookup) {
 TEST(RegistryCacheTest, AsyncLookupOfACachedServiceAnswersInline) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
-  auto cache = NewCache(fake, {.watch = false});
+  auto cache = *NewCache(fake, {.watch = false});
   ASSERT_TRUE(cache->Lookup("svc").ok());
   bool called = false;
   cache->LookupAsync("svc", [&](Result<registry::SnapshotPtr> r) {
@@ -250,7 +250,7 @@ TEST(RegistryCacheTest, AsyncLookupOfACachedServiceAnswersInline) {
 
 TEST(RegistryCacheTest, AsyncMissOfAnUnknownServiceIsNotFound) {
   auto fake = std::make_shared<FakeRegistry>();
-  auto cache = NewCache(fake, {.watch = false});
+  auto cache = *NewCache(fake, {.watch = false});
   std::promise<Result<registry::SnapshotPtr>> answer;
   cache->LookupAsync("svc", [&](Result<registry::SnapshotPtr> r) { answer.set_value(r); });
   auto r = answer.get_future().get();
@@ -263,7 +263,7 @@ TEST(RegistryCacheTest, AsyncMissOfAnUnknownServiceIsNotFound) {
 TEST(RegistryCacheTest, DestroyedWithALookupInFlight) {
   auto fake = std::make_shared<FakeRegistry>();
   ASSERT_TRUE(fake->Register(Svc("a", 1)).ok());
-  auto cache = NewCache(fake);
+  auto cache = *NewCache(fake);
   fake->delay = 50ms;
   std::atomic<bool> called{false};
   cache->LookupAsync("svc", [&](Result<registry::SnapshotPtr>) { called = true; });

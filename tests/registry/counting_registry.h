@@ -60,7 +60,7 @@ class CountingRegistry : public Registry {
   std::atomic<Duration> delay{Duration::zero()};
 
  private:
-  std::shared_ptr<Registry> inner_ = NewMemoryRegistry();
+  std::shared_ptr<Registry> inner_ = *NewMemoryRegistry();
   std::mutex mu_;
   std::promise<void> gate_promise_;
   std::shared_future<void> gate_;

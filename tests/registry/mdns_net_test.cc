@@ -224,7 +224,7 @@ TEST_F(MdnsNetTest, SelectedThroughTheTableWithRegistryAddress) {
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ((*r)->String(), "mdns");
   EXPECT_TRUE(mdns::GetStats(**r).has_value());
-  EXPECT_FALSE(mdns::GetStats(*NewMemoryRegistry()).has_value());
+  EXPECT_FALSE(mdns::GetStats(**NewMemoryRegistry()).has_value());
 }
 
 TEST_F(MdnsNetTest, InterfaceFromMicroRegistryAddressWhenNoneGiven) {

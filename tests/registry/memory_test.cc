@@ -19,7 +19,7 @@ registry::Service Svc(const std::string& id) {
 }
 
 TEST(MemoryRegistryTest, EmitsUpdateOnRegisterAndDeleteOnDeregisterAsGoMicro) {
-  auto reg = NewMemoryRegistry();
+  auto reg = *NewMemoryRegistry();
   auto w = reg->Watch();
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE(reg->Register(Svc("a")).ok());
@@ -38,7 +38,7 @@ TEST(MemoryRegistryTest, EmitsUpdateOnRegisterAndDeleteOnDeregisterAsGoMicro) {
 TEST(MemoryRegistryTest, RefreshKeepsANodeAlivePastItsTtl) {
   RegistryOptions o;
   o.params["memory.prune_interval_ms"] = "10";
-  auto reg = NewMemoryRegistry(o);
+  auto reg = *NewMemoryRegistry(o);
   const auto ttl = std::chrono::milliseconds(200);
   for (int i = 0; i < 8; ++i) {
     ASSERT_TRUE(reg->Register(Svc("a"), {.ttl = ttl}).ok());
@@ -52,14 +52,14 @@ TEST(MemoryRegistryTest, RefreshKeepsANodeAlivePastItsTtl) {
 TEST(MemoryRegistryTest, ZeroTtlNeverExpires) {
   RegistryOptions o;
   o.params["memory.prune_interval_ms"] = "10";
-  auto reg = NewMemoryRegistry(o);
+  auto reg = *NewMemoryRegistry(o);
   ASSERT_TRUE(reg->Register(Svc("a")).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
   EXPECT_TRUE(reg->GetService("svc").ok());
 }
 
 TEST(MemoryRegistryTest, NextWithAnEndlessTimeoutWakesOnStop) {
-  auto reg = NewMemoryRegistry();
+  auto reg = *NewMemoryRegistry();
   auto w = reg->Watch();
   ASSERT_TRUE(w.ok());
   std::thread stopper([&] {
@@ -86,7 +86,7 @@ TEST(MemoryRegistryTest, HeaderExampleWorks) {
 }
 
 TEST(MemoryRegistryTest, RejectsNamelessService) {
-  auto reg = NewMemoryRegistry();
+  auto reg = *NewMemoryRegistry();
   EXPECT_EQ(reg->Register(registry::Service{}).error().code, 400);
 }
 

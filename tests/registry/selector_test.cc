@@ -56,7 +56,7 @@ class SelectorTest : public ::testing::Test {
     return seen;
   }
 
-  std::shared_ptr<Registry> reg_ = NewMemoryRegistry();
+  std::shared_ptr<Registry> reg_ = *NewMemoryRegistry();
 };
 
 TEST_F(SelectorTest, RandomSpreadsEvenlyOverAllVersions) {
@@ -278,7 +278,7 @@ TEST_F(SelectorTest, AsyncMissOfAnUnknownServiceIsNotFound) {
 
 // A filter with a key runs once per snapshot; one without runs on every Select.
 TEST_F(SelectorTest, KeyedFiltersRunOncePerSnapshot) {
-  auto cache = NewCache(reg_, {.ttl = 50ms, .min_retry_interval = 0ms, .watch = false});
+  auto cache = *NewCache(reg_, {.ttl = 50ms, .min_retry_interval = 0ms, .watch = false});
   auto sel = *NewSelector({.registry = cache});
   std::atomic<int> keyed{0}, plain{0};
   selector::Filter only_v2("test:v2", [&](std::vector<registry::Service> services) {
@@ -306,7 +306,7 @@ TEST_F(SelectorTest, KeyedFiltersRunOncePerSnapshot) {
 TEST(SelectorsTest, SelectorsGivenOneCacheShareIt) {
   auto counting = std::make_shared<testing_util::CountingRegistry>();
   ASSERT_TRUE(counting->Register(Svc("1", {"a"})).ok());
-  auto cache = NewCache(counting, {.watch = false});
+  auto cache = *NewCache(counting, {.watch = false});
   auto one = *NewSelector({.registry = cache});
   auto two = *Selectors().Create("roundrobin", {.registry = cache});
   ASSERT_TRUE(one->Select("greeter").ok());
@@ -326,7 +326,7 @@ TEST(SelectorsTest, WithoutTheCacheEverySelectAsksTheRegistry) {
 }
 
 TEST(SelectorsTest, NamedFactoriesAndMissingRegistry) {
-  auto reg = NewMemoryRegistry();
+  auto reg = *NewMemoryRegistry();
   for (const char* name : {"registry", "random", "roundrobin"}) {
     auto s = Selectors().Create(name, {.registry = reg});
     ASSERT_TRUE(s.ok()) << name;
@@ -338,7 +338,7 @@ TEST(SelectorsTest, NamedFactoriesAndMissingRegistry) {
 }
 
 TEST(SelectorsTest, RoundRobinFromTheTable) {
-  auto reg = NewMemoryRegistry();
+  auto reg = *NewMemoryRegistry();
   ASSERT_TRUE(reg->Register(Svc("1", {"a", "b"})).ok());
   auto s = Selectors().Create("roundrobin", {.registry = reg});
   ASSERT_TRUE(s.ok());

@@ -42,7 +42,7 @@ struct RpcPair {
                       ClientOptions client_options = {}, TransportOptions transport_options = {}) {
     RpcPair p;
     p.transport = *Transports().Create(transport_name, transport_options);
-    p.registry = NewMemoryRegistry();
+    p.registry = *NewMemoryRegistry();
     server_options.transport = p.transport;
     server_options.registry = p.registry;
     if (server_options.name == "go.micro.server") server_options.name = "greeter";

@@ -34,7 +34,7 @@ TEST(ServiceTest, FlagsAndEnvironmentAsGoMicro) {
                     {"MICRO_CLIENT_POOL_SIZE", "7"},
                     {"MICRO_PROXY", "127.0.0.1:9"}}))
           .ok());
-  const auto& o = svc.options();
+  const auto& o = svc.Options();
   EXPECT_EQ(o.registry, "memory");
   EXPECT_EQ(o.transport, "memory");
   EXPECT_EQ(o.version, "1.2.3");
@@ -48,7 +48,7 @@ TEST(ServiceTest, FlagsAndEnvironmentAsGoMicro) {
   EXPECT_EQ(o.metadata.at("zone"), "a");
   EXPECT_EQ(o.metadata.at("rack"), "b=c");
   EXPECT_EQ(svc.Registry()->String(), "memory");
-  EXPECT_EQ(svc.Transport()->Name(), "memory");
+  EXPECT_EQ(svc.Transport()->String(), "memory");
 }
 
 TEST(ServiceTest, UnknownPluginNameListsTheKnownOnes) {

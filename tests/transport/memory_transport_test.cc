@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 TEST(MemoryTransportTest, ListenPicksAPortAndMessagesFlowBothWays) {
   auto t = NewMemoryTransport();
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ((*t)->Name(), "memory");
+  EXPECT_EQ((*t)->String(), "memory");
   auto l = (*t)->Listen("127.0.0.1:0");
   ASSERT_TRUE(l.ok());
   const uint16_t port = testing::PortOf((*l)->Addr());
@@ -56,10 +56,10 @@ TEST(TransportTableTest, BuiltInsAndUnknownNames) {
   EXPECT_EQ(names, (std::vector<std::string>{"http", "memory"}));
   auto http = Transports().Create("http", {});
   ASSERT_TRUE(http.ok());
-  EXPECT_EQ((*http)->Name(), "http");
+  EXPECT_EQ((*http)->String(), "http");
   auto mem = Transports().Create("memory", {});
   ASSERT_TRUE(mem.ok());
-  EXPECT_EQ((*mem)->Name(), "memory");
+  EXPECT_EQ((*mem)->String(), "memory");
   auto bad = Transports().Create("carrier-pigeon", {});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, 404);

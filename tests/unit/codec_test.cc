@@ -323,12 +323,12 @@ TEST(CodecTableTest, KnowsEveryGoMicroContentType) {
                                       "application/grpc+proto", "application/json",
                                       "application/json-rpc", "application/octet-stream",
                                       "application/proto-rpc", "application/protobuf"}));
-  EXPECT_EQ(Get("application/json")->Name(), "json");
-  EXPECT_EQ(Get("application/protobuf")->Name(), "proto");
-  EXPECT_EQ(Get("application/octet-stream")->Name(), "bytes");
-  EXPECT_EQ(Get("application/json-rpc")->Name(), "jsonrpc");
-  EXPECT_EQ(Get("application/proto-rpc")->Name(), "protorpc");
-  EXPECT_EQ(Get("application/grpc+proto")->Name(), "grpc");
+  EXPECT_EQ(Get("application/json")->String(), "json");
+  EXPECT_EQ(Get("application/protobuf")->String(), "proto");
+  EXPECT_EQ(Get("application/octet-stream")->String(), "bytes");
+  EXPECT_EQ(Get("application/json-rpc")->String(), "jsonrpc");
+  EXPECT_EQ(Get("application/proto-rpc")->String(), "protorpc");
+  EXPECT_EQ(Get("application/grpc+proto")->String(), "grpc");
 }
 
 TEST(CodecTableTest, IgnoresParametersAndCase) {
@@ -346,7 +346,7 @@ TEST(CodecTableTest, UnknownTypeNamesTheKnownOnes) {
 
 TEST(CodecTableTest, RegisterReplacesACodec) {
   RegisterCodec("application/x-test", NewJsonCodec({.original_field_names = true}));
-  EXPECT_EQ(Get("application/x-test")->Name(), "json");
+  EXPECT_EQ(Get("application/x-test")->String(), "json");
   const auto types = ContentTypes();
   EXPECT_NE(std::find(types.begin(), types.end(), "application/x-test"), types.end());
 }

@@ -406,7 +406,7 @@ class NatsTransport final : public Transport {
  public:
   explicit NatsTransport(std::shared_ptr<Core> core) : core_(std::move(core)) {}
 
-  std::string Name() const override { return "nats"; }
+  std::string String() const override { return "nats"; }
   const TransportOptions& Options() const override { return core_->options(); }
   asio::any_io_executor executor() const override { return core_->executor(); }
 

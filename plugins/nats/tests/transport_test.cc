@@ -31,7 +31,7 @@ TEST_F(NatsTransportTest, NamedInTheTableWhenLinked) {
   EXPECT_TRUE(Transports().Has("nats"));
   auto t = Transports().Create("nats", TransportWithServer({}));
   ASSERT_TRUE(t.ok()) << t.error();
-  EXPECT_EQ((*t)->Name(), "nats");
+  EXPECT_EQ((*t)->String(), "nats");
 }
 
 TEST_F(NatsTransportTest, ListenAddressIsASubject) {
