@@ -48,7 +48,7 @@ unshare -n sh -c '
     if out=$("$0/greeter/greeter_client" Grace 2>&1); then echo "$out"; exit 0; fi
     sleep 0.1
   done
-  echo "$out"; exit 1' "$bin" | tee /dev/stderr | grep -qx "Hello Grace"
+  echo "$out"; exit 1' "$bin" | tee /dev/stderr | grep -x "Hello Grace" >/dev/null
 # Pub/sub on the defaults (mDNS + HTTP broker), in a namespace of our own: two services publish
 # ten events each; two audit instances in one queue record each event exactly once between them.
 unshare -n bash -c '

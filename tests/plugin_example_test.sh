@@ -19,7 +19,9 @@ run cmake --build "$work/build" -j2
 
 # 1. The installed contract suite passes on the plugin (and its own tests).
 "$work/build/file_registry_test"
-"$work/build/file_registry_test" --gtest_list_tests | grep -q 'File/RegistryContractTest\.'
+# (Into a variable first: grep -q closing a pipe early would fail the pipeline under pipefail.)
+tests=$("$work/build/file_registry_test" --gtest_list_tests)
+grep -q 'File/RegistryContractTest\.' <<<"$tests"
 
 # 2. The unchanged greeter, server and client in two processes, meeting in one directory.
 dir=$work/registry
@@ -44,7 +46,8 @@ if [[ "$cxx_flags" != *-fsanitize* ]]; then
   configure_installed "$source_dir/examples/plugin" "$work/shared" \
     -DMICRO_SOURCE_DIR="$source_dir" -DBUILD_SHARED_LIBS=ON
   run cmake --build "$work/shared" -j2 --target greeter_client_file
-  ldd "$work/shared/greeter_client_file" | grep -q libmicro_file.so
+  libs=$(ldd "$work/shared/greeter_client_file")
+  grep -q libmicro_file.so <<<"$libs" || { echo "$libs"; echo "libmicro_file.so not linked"; exit 1; }
   out=$("$work/shared/greeter_client_file" --registry=file --registry_address="$dir" Ada 2>&1)
   echo "shared: $out"
   grep -qx "Hello Ada" <<<"$out"

@@ -39,9 +39,9 @@ echo "$out"
 grep -qx "Hello Grace" <<<"$out"
 
 # Known only when linked: the plain example lists no "nats" and refuses the name.
-"$bin/greeter_server_nats" --help | grep -q "Registries: .*nats"
+grep -q "Registries: .*nats" <<<"$("$bin/greeter_server_nats" --help)"
 if [[ -x $build/examples/greeter/greeter_server ]]; then
-  if "$build/examples/greeter/greeter_server" --help | grep -q "nats"; then exit 1; fi
+  if grep -q "nats" <<<"$("$build/examples/greeter/greeter_server" --help)"; then exit 1; fi
   if out=$("$build/examples/greeter/greeter_server" --registry=nats 2>&1); then exit 1; fi
   grep -q 'unknown registry' <<<"$out"
 fi
