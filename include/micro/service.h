@@ -85,6 +85,7 @@ class Service {
               const std::function<std::optional<std::string>(const std::string&)>& getenv);
 
   // Built on first use; fatal misconfiguration is reported by Init/Run (these then abort).
+  // The parts run on the Service's I/O threads: release every copy before the Service goes.
   micro::Server& Server();
   std::shared_ptr<micro::Server> ServerPtr();
   std::shared_ptr<micro::Client> Client();

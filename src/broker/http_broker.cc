@@ -122,15 +122,19 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
     registrar_cv_.notify_all();
     std::map<std::string, std::shared_ptr<HttpSub>> subs;
     subs.swap(subs_);
+    // Released here rather than in the destructor: their sockets belong to the executor, which
+    // may be a Service's and gone by the time the last copy of this broker is.
+    auto outbox = std::move(outbox_);
+    auto receiver = std::move(receiver_);
     lock.unlock();
     registrar_.join();
     Status result;
     for (auto& [id, sub] : subs) {
       if (Status s = options_.registry->Deregister(Registration(*sub)); !s) result = s;
     }
-    outbox_->Drain(options_.drain_timeout);
-    outbox_->Stop();
-    receiver_->Close();
+    outbox->Drain(options_.drain_timeout);
+    outbox->Stop();
+    receiver->Close();
     return result;
   }
 

@@ -157,9 +157,11 @@ Service::Service(ServiceOptions options)
 Service::~Service() {
   if (server_) (void)server_->Stop();
   if (broker_) (void)broker_->Disconnect();
+  // Everything below runs on runtime_'s I/O threads (the broker too): it goes first.
   server_.reset();
   client_.reset();
   selector_.reset();
+  broker_.reset();
   transport_.reset();
   cache_.reset();
   registry_.reset();
