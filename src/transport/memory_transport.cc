@@ -97,7 +97,7 @@ class MemoryListener final : public Listener {
         strand_(plugin::MakeStrand(base)),
         addr_(std::move(addr)),
         timeout_(timeout),
-        pending_(std::make_shared<AsyncQueue<std::shared_ptr<Socket>>>(strand_)) {}
+        pending_(std::make_shared<AsyncQueue<std::shared_ptr<Socket>>>()) {}
   ~MemoryListener() override { Close(); }
 
   std::string Addr() const override { return addr_; }
@@ -145,8 +145,8 @@ class MemoryListener final : public Listener {
                                   std::shared_ptr<void> client_keep,
                                   std::shared_ptr<Socket>* client) {
     auto server_ex = plugin::MakeStrand(base_);
-    auto to_server = std::make_shared<MessageQueue>(server_ex);
-    auto to_client = std::make_shared<MessageQueue>(client_ex);
+    auto to_server = std::make_shared<MessageQueue>();
+    auto to_client = std::make_shared<MessageQueue>();
     std::string client_addr;
     {
       auto& t = ListenerTable::Get();

@@ -2,8 +2,9 @@
 // transport or broker hands messages from threads it does not own (a C client library's
 // callbacks) to coroutines. The memory transport's connections and the NATS plugin use it.
 //
-// Threading: Push, Close and closed from any thread; Pop from one coroutine at a time, on the
-// queue's executor. Ownership: hold it in a shared_ptr shared by producer and consumer.
+// Threading: Push, Close and closed from any thread; Pop from one coroutine at a time (the
+// consumer's wait runs on that coroutine's executor). Ownership: hold it in a shared_ptr shared by
+// producer and consumer.
 //
 // The consumer waits on a steady_timer (its deadline). Pushes set `rung_` and cancel that
 // timer under the queue's mutex, and the consumer starts its wait under the same mutex (in the
@@ -21,6 +22,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <deque>
 #include <memory>
@@ -33,7 +35,7 @@ namespace micro::plugin {
 template <class T>
 class AsyncQueue {
  public:
-  explicit AsyncQueue(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  AsyncQueue() = default;
 
   // Any thread. False when closed.
   bool Push(T value) {
@@ -63,11 +65,11 @@ class AsyncQueue {
 
   enum class PopStatus { kOk, kClosed, kTimeout };
 
-  // On the queue's executor, one consumer at a time. A zero timeout waits forever.
+  // From one consumer coroutine at a time, on its own executor. A zero timeout waits forever.
   asio::awaitable<PopStatus> Pop(T& out, Duration timeout) {
     const TimePoint deadline =
         timeout > Duration::zero() ? Clock::now() + timeout : TimePoint::max();
-    asio::steady_timer timer(ex_, deadline);
+    asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
     // Forgets the timer before it goes, also when the frame is destroyed while suspended
     // (an io_context shut down with the wait pending).
     struct Unwait {
@@ -104,7 +106,8 @@ class AsyncQueue {
           std::unique_lock lock(mu_);
           if (rung_) {
             lock.unlock();
-            asio::post(ex_, [h = std::move(handler)]() mutable { h(std::error_code{}); });
+            asio::post(timer.get_executor(),
+                       [h = std::move(handler)]() mutable { h(std::error_code{}); });
             return;
           }
           waiting_ = &timer;
@@ -121,7 +124,6 @@ class AsyncQueue {
     if (waiting_) waiting_->cancel();
   }
 
-  asio::any_io_executor ex_;
   mutable std::mutex mu_;
   std::deque<T> q_;
   bool closed_ = false;

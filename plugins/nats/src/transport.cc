@@ -283,7 +283,7 @@ class NatsListener final : public Listener {
         subject_(std::move(subject)),
         strand_(plugin::MakeStrand(core_->executor())),
         state_(std::make_shared<ListenerState>()) {
-    state_->pending = std::make_shared<AsyncQueue<std::shared_ptr<ServerConn>>>(strand_);
+    state_->pending = std::make_shared<AsyncQueue<std::shared_ptr<ServerConn>>>();
     state_->base = core_->executor();
   }
 
@@ -375,7 +375,7 @@ class NatsListener final : public Listener {
         sc = std::make_shared<ServerConn>();
         sc->reply = m.reply;
         sc->strand = plugin::MakeStrand(st.base);
-        sc->in = std::make_shared<MsgQueue>(sc->strand);
+        sc->in = std::make_shared<MsgQueue>();
         st.conns.emplace(m.reply, sc);
         st.pending->Push(sc);
       }
@@ -419,7 +419,7 @@ class NatsTransport final : public Transport {
     }
     auto conn = core_->conn();
     if (!conn) co_return std::move(conn).error();
-    auto in = std::make_shared<MsgQueue>(ex);
+    auto in = std::make_shared<MsgQueue>();
     auto inbox = core_->AddInbox(in);
     if (!inbox) co_return std::move(inbox).error();
     co_return std::shared_ptr<Socket>(
