@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "micro/plugin/compress.h"
 #include "micro/registry.h"
 #include "registry/mdns_records.h"
 #include "registry/service_json.h"
@@ -32,6 +33,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   (void)mdns::DecodeTxt(strings);
-  (void)mdns::Inflate(text, 1 << 16);
+  (void)plugin::Inflate(text, 1 << 16);
   return 0;
 }
