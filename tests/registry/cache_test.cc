@@ -31,14 +31,10 @@ size_t Nodes(const Result<std::vector<registry::Service>>& r) {
   return r.ok() && !r->empty() ? r->front().nodes.size() : 0;
 }
 
+// The shared poll, with this file's 2 s limit.
 template <class F>
-bool WaitFor(F&& pred, Duration limit = 2s) {
-  const auto deadline = Clock::now() + limit;
-  while (!pred()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
+bool WaitFor(F&& pred) {
+  return testing_util::WaitFor(std::forward<F>(pred), 2s);
 }
 
 TEST(RegistryCacheTest, AnswersFromMemoryWhileFresh) {

@@ -66,4 +66,15 @@ class CountingRegistry : public Registry {
   std::shared_future<void> gate_;
 };
 
+// Polls pred every 5 ms until it holds (true) or `limit` has passed (false).
+template <class F>
+bool WaitFor(F&& pred, Duration limit) {
+  const auto deadline = Clock::now() + limit;
+  while (!pred()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 }  // namespace micro::testing_util

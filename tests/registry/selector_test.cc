@@ -203,16 +203,6 @@ TEST_F(SelectorTest, NextIsSafeFromManyThreadsWhileMarking) {
   EXPECT_EQ(ok, 15000);
 }
 
-template <class F>
-bool SelectorEventually(F&& pred, Duration limit = 5s) {
-  const auto deadline = Clock::now() + limit;
-  while (!pred()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
-
 TEST_F(SelectorTest, TrySelectAnswersOnlyWhatTheCacheHolds) {
   auto counting = std::make_shared<testing_util::CountingRegistry>();
   ASSERT_TRUE(counting->Register(Svc("1", {"a"})).ok());
@@ -254,10 +244,12 @@ TEST_F(SelectorTest, ConcurrentAsyncMissesShareOneLookup) {
   EXPECT_EQ(counting->lookups_done, 0);
   EXPECT_FALSE(sel->TrySelect("greeter", {}).has_value());
   counting->OpenGate();
-  ASSERT_TRUE(SelectorEventually([&] {
-    std::lock_guard lock(mu);
-    return answers.size() == size_t(kCallers);
-  }));
+  ASSERT_TRUE(testing_util::WaitFor(
+      [&] {
+        std::lock_guard lock(mu);
+        return answers.size() == size_t(kCallers);
+      },
+      5s));
   EXPECT_EQ(counting->lookups, 1);
   std::lock_guard lock(mu);
   for (auto& next : answers) {
