@@ -170,6 +170,11 @@ class ClientStream {
   virtual Status SendMsg(const google::protobuf::Message& msg) = 0;
   // False at the end of the stream (the server finished: EOS) or on failure; see status().
   virtual bool RecvMsg(google::protobuf::Message& msg) = 0;
+  // The same for any body, e.g. a codec::Frame holding JSON in the stream's content type (what
+  // tools without generated types use: the CLI, the API gateway). The defaults accept only
+  // protobuf messages (501 for a frame); the library's streams accept both.
+  virtual Status SendBody(codec::WriteBody body);
+  virtual bool RecvBody(codec::ReadBody body);
   virtual Status status() const = 0;
   // Tells the server no more messages follow (sends EOS), keeping the stream open to receive.
   // go-micro servers treat it as the end of the stream, as their own clients' Close().

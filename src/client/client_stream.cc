@@ -68,12 +68,12 @@ Status ClientStreamImpl::Send(codec::WriteBody body, bool eos) {
 
 Status ClientStreamImpl::SendOpening(codec::WriteBody body) { return Send(body, false); }
 
-Status ClientStreamImpl::SendMsg(const google::protobuf::Message& msg) {
+Status ClientStreamImpl::SendBody(codec::WriteBody body) {
   if (send_closed_) return ClientError(400, "stream send after CloseSend");
-  return Send(&msg, false);
+  return Send(body, false);
 }
 
-bool ClientStreamImpl::RecvMsg(google::protobuf::Message& msg) {
+bool ClientStreamImpl::RecvBody(codec::ReadBody body) {
   if (!status_ || closed_) return false;
   Message in;
   Status s = plugin::RunBlocking(s_.sock->executor(), RecvOn(s_.sock, &in), error_ids::kClient);
@@ -92,7 +92,7 @@ bool ClientStreamImpl::RecvMsg(google::protobuf::Message& msg) {
   head.header = in.header;
   std::string_view payload;
   s = s_.codec->ReadHeader(in.body, head, payload);
-  if (s) s = s_.codec->Read(payload, &msg);
+  if (s) s = s_.codec->Read(payload, body);
   if (!s) {
     status_ = s;
     return false;

@@ -31,8 +31,10 @@ class ClientStreamImpl final : public ClientStream {
   Status SendOpening(codec::WriteBody body);
 
   Context& context() override { return s_.ctx; }
-  Status SendMsg(const google::protobuf::Message& msg) override;
-  bool RecvMsg(google::protobuf::Message& msg) override;
+  Status SendMsg(const google::protobuf::Message& msg) override { return SendBody(&msg); }
+  bool RecvMsg(google::protobuf::Message& msg) override { return RecvBody(&msg); }
+  Status SendBody(codec::WriteBody body) override;
+  bool RecvBody(codec::ReadBody body) override;
   Status status() const override { return status_; }
   Status CloseSend() override;
   Status Close() override;

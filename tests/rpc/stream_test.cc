@@ -131,6 +131,26 @@ TEST_P(StreamTest, UnknownStreamEndpoint) {
   EXPECT_EQ(s->status().error().detail, "rpc: can't find method Nope");
 }
 
+// Tools without generated types (the CLI, the gateway) stream raw JSON frames.
+TEST_P(StreamTest, JsonFramesBothWays) {
+  codec::Frame opening{"{}"};
+  ClientRequest req{"streamer", "Streamer.Bidi", "application/json", &opening};
+  auto s = p_.client->Stream(ctx_, req);
+  ASSERT_TRUE(s.ok()) << s.error();
+  for (const char* name : {"a", "b"}) {
+    codec::Frame out{fmt::format(R"({{"name":"{}"}})", name)};
+    ASSERT_TRUE((*s)->SendBody(&out).ok());
+    codec::Frame in;
+    ASSERT_TRUE((*s)->RecvBody(&in)) << (*s)->status().error();
+    EXPECT_EQ(in.data,
+              fmt::format("{{\"msg\":\"echo {}\"}}\n", name));  // Go's json.Encoder adds \\n
+  }
+  ASSERT_TRUE((*s)->CloseSend().ok());
+  codec::Frame end;
+  EXPECT_FALSE((*s)->RecvBody(&end));
+  EXPECT_TRUE((*s)->status().ok()) << (*s)->status().error();
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, StreamTest, ::testing::Values("memory", "http"));
 
 }  // namespace
