@@ -142,8 +142,8 @@ TEST_P(StreamTest, JsonFramesBothWays) {
     ASSERT_TRUE((*s)->SendBody(&out).ok());
     codec::Frame in;
     ASSERT_TRUE((*s)->RecvBody(&in)) << (*s)->status().error();
-    EXPECT_EQ(in.data,
-              fmt::format("{{\"msg\":\"echo {}\"}}\n", name));  // Go's json.Encoder adds \\n
+    EXPECT_EQ(in.data, fmt::format("{{\"msg\":\"echo {}\"}}\n",
+                                   name));  // Go's json.Encoder ends with a newline
   }
   ASSERT_TRUE((*s)->CloseSend().ok());
   codec::Frame end;
