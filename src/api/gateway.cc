@@ -1,0 +1,396 @@
+// The API gateway: request dispatch (/rpc, resolvers, handlers), CORS and errors.
+#include <asio/async_result.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <cstdlib>
+
+#include "api/gateway_detail.h"
+#include "api/request_codec.h"
+#include "micro/codec.h"
+#include "micro/errors.h"
+#include "micro/logger.h"
+#include "micro/service.h"
+#include "micro/version.h"
+
+namespace micro::api {
+namespace {
+
+using api_detail::ErrorReply;
+using api_detail::GatewayState;
+using api_detail::MediaType;
+using http::ServerReply;
+using http::ServerRequest;
+
+bool IsProtoType(std::string_view media) {
+  return media == "application/grpc" || media == "application/grpc+proto" ||
+         media == "application/proto" || media == "application/protobuf" ||
+         media == "application/proto-rpc" || media == "application/octet-stream";
+}
+
+void AddCors(const ServerRequest& request, ServerReply& reply) {
+  auto set = [&](std::string_view name, std::string value) {
+    if (reply.Get(name).empty()) reply.header.emplace_back(std::string(name), std::move(value));
+  };
+  auto origin = request.header.GetOr("Origin");
+  set("Access-Control-Allow-Origin", origin.empty() ? "*" : std::string(origin));
+  set("Access-Control-Allow-Credentials", "true");
+  set("Access-Control-Allow-Methods", "POST, PATCH, GET, OPTIONS, PUT, DELETE");
+  set("Access-Control-Allow-Headers",
+      "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization");
+}
+
+ServerReply JsonReply(int status, std::string body) {
+  ServerReply reply;
+  reply.status = status;
+  reply.header.emplace_back("Content-Type", "application/json");
+  reply.body = std::move(body);
+  return reply;
+}
+
+// One call with a raw body; the answer's bytes become the reply.
+struct RawCall {
+  Route route;
+  std::string content_type;  // what the body is and the answer should be
+  std::string body;
+  std::string address;
+  std::optional<Duration> timeout;
+  std::string_view error_id;  // id for errors with code 0
+};
+
+asio::awaitable<Result<std::string>> Call(const GatewayState& state, const ServerRequest& request,
+                                          RawCall call) {
+  Context ctx;
+  ctx.metadata() = api_detail::MetadataFrom(request);
+  codec::Frame in{std::move(call.body)}, out;
+  ClientRequest req{call.route.service, call.route.endpoint, call.content_type, &in};
+  CallOptions opts;
+  opts.content_type = call.content_type;
+  if (call.timeout) opts.request_timeout = call.timeout;
+  if (!call.address.empty()) opts.address = {call.address};
+  Status s = co_await state.parts.client->AsyncCall(ctx, req, &out, opts);
+  if (!s) {
+    Error e = std::move(s).error();
+    if (e.code == 0) {
+      e = errors::InternalServerError(std::string(call.error_id), "error during request: {}",
+                                      e.detail);
+    }
+    co_return e;
+  }
+  co_return std::move(out.data);
+}
+
+std::optional<Duration> TimeoutHeader(const ServerRequest& request) {
+  auto text = request.header.GetOr("Timeout");
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  std::string copy(text);
+  long long seconds = std::strtoll(copy.c_str(), &end, 10);
+  if (end == copy.c_str() || *end != '\0' || seconds <= 0) return std::nullopt;  // ignored
+  return std::chrono::seconds(seconds);
+}
+
+// POST /rpc: micro's RPC endpoint.
+asio::awaitable<ServerReply> ServeRpcEndpoint(std::shared_ptr<GatewayState> state,
+                                              ServerRequest& request) {
+  if (request.method != "POST") {
+    ServerReply reply;
+    reply.status = 405;
+    reply.header.emplace_back("Content-Type", "text/plain; charset=utf-8");
+    reply.body = "Method not allowed";
+    co_return reply;
+  }
+  auto call = api_detail::DecodeRpcCall(request);
+  if (!call) co_return ErrorReply(call.error());
+  // Named, never a braced temporary inside co_await (g++ 12 destroys those twice).
+  RawCall raw{.route = {call->service, call->endpoint},
+              .content_type = "application/json",
+              .body = std::move(call->request),
+              .address = call->address,
+              .timeout = TimeoutHeader(request),
+              .error_id = kRpcErrorId};
+  auto answer = co_await Call(*state, request, std::move(raw));
+  if (!answer) co_return ErrorReply(answer.error());
+  co_return JsonReply(200, std::move(*answer));
+}
+
+// The rpc handler: JSON (query and body) or protobuf as it is.
+asio::awaitable<ServerReply> ServeRpc(std::shared_ptr<GatewayState> state, ServerRequest& request,
+                                      Route route) {
+  const std::string original = std::string(request.header.GetOr("Content-Type"));
+  const std::string media = MediaType(original);
+  RawCall call{.route = std::move(route), .error_id = kErrorId};
+  if (IsProtoType(media)) {
+    call.content_type = media;
+    call.body = request.body;
+  } else if (media == "application/json-rpc") {
+    auto envelope = api_detail::ParseJson(request.body, kErrorId);
+    if (!envelope) co_return ErrorReply(envelope.error());
+    auto params = envelope->is_object() ? envelope->find("params") : envelope->end();
+    if (!envelope->is_object() || params == envelope->end() || !params->is_array() ||
+        params->empty()) {
+      co_return ErrorReply(errors::BadRequest(std::string(kErrorId), "json-rpc: no params"));
+    }
+    call.content_type = "application/json";
+    call.body = (*params)[0].dump();
+  } else {
+    call.content_type = "application/json";
+    call.body = api_detail::RpcHandlerJson(request);
+  }
+  const std::string reply_type = IsProtoType(media) ? call.content_type : "application/json";
+  auto answer = co_await Call(*state, request, std::move(call));
+  if (!answer) co_return ErrorReply(answer.error());
+  ServerReply reply;
+  if (answer->empty()) {
+    reply.status = 204;
+    co_return reply;
+  }
+  reply.header.emplace_back("Content-Type", reply_type);
+  reply.body = std::move(*answer);
+  co_return reply;
+}
+
+// The api handler: go.api.Request in, go.api.Response out.
+asio::awaitable<ServerReply> ServeApi(std::shared_ptr<GatewayState> state, ServerRequest& request,
+                                      Route route) {
+  RawCall raw{.route = std::move(route),
+              .content_type = "application/json",
+              .body = api_detail::ApiRequestJson(request),
+              .error_id = kErrorId};
+  auto answer = co_await Call(*state, request, std::move(raw));
+  if (!answer) co_return ErrorReply(answer.error());
+  auto reply = api_detail::ApiResponseReply(*answer);
+  if (!reply) co_return ErrorReply(reply.error());
+  co_return std::move(*reply);
+}
+
+// The event handler: publishes a go.api.Event.
+asio::awaitable<ServerReply> ServeEvent(std::shared_ptr<GatewayState> state,
+                                        ServerRequest& request) {
+  auto route = api_detail::ResolveEvent(request.path, state->options.ns);
+  codec::Frame event{api_detail::EventJson(route, request)};
+  Context ctx;
+  ctx.metadata() = api_detail::MetadataFrom(request);
+  MessageOptions opts{.content_type = "application/json"};
+  ServerReply reply;
+  if (Status s = state->parts.client->Publish(ctx, route.topic, &event, opts); !s) {
+    reply.status = 500;
+    reply.header.emplace_back("Content-Type", "text/plain; charset=utf-8");
+    reply.body = s.error().detail;
+  }
+  co_return reply;
+}
+
+struct EndpointInfo {
+  HandlerKind kind = HandlerKind::kRpc;
+  bool stream = false;
+};
+
+EndpointInfo FindEndpoint(const registry::Snapshot& snapshot, std::string_view name) {
+  for (const auto& service : snapshot.services) {
+    for (const auto& ep : service.endpoints) {
+      if (ep.name != name) continue;
+      EndpointInfo info;
+      if (auto h = ep.metadata.find("handler"); h != ep.metadata.end()) {
+        info.kind = ParseHandlerKind(h->second).value_or(HandlerKind::kRpc);
+        if (info.kind == HandlerKind::kMeta) info.kind = HandlerKind::kRpc;
+      }
+      if (auto s = ep.metadata.find("stream"); s != ep.metadata.end()) {
+        info.stream = s->second == "true";
+      }
+      return info;
+    }
+  }
+  return {};
+}
+
+asio::awaitable<ServerReply> Dispatch(std::shared_ptr<GatewayState> state, ServerRequest& request) {
+  const auto& o = state->options;
+  if (request.path == "/") {
+    co_return JsonReply(200, std::string(R"({"version": ")") + kVersion + "\"}");
+  }
+  if (request.path == "/favicon.ico") co_return ServerReply{};
+  if (o.enable_rpc && request.path == "/rpc") co_return co_await ServeRpcEndpoint(state, request);
+
+  HandlerKind kind = state->kind;
+  if (kind == HandlerKind::kEvent) co_return co_await ServeEvent(state, request);
+  if (kind == HandlerKind::kHttp || kind == HandlerKind::kWeb) {
+    Route route =
+        o.resolver == "micro"
+            ? ResolveProxy(request.path, request.method, o.ns)
+            : Resolve(o.resolver, request.path, request.header.GetOr("Host"), request.method, o.ns)
+                  .value_or(Route{});
+    co_return co_await api_detail::ServeProxy(state, request, route.service,
+                                              kind == HandlerKind::kWeb);
+  }
+  auto route =
+      Resolve(o.resolver, request.path, request.header.GetOr("Host"), request.method, o.ns);
+  if (!route) co_return ErrorReply(route.error());
+  EndpointInfo info{.kind = kind == HandlerKind::kMeta ? HandlerKind::kRpc : kind};
+  if (kind == HandlerKind::kMeta || request.WantsWebSocket()) {
+    auto snapshot = co_await api_detail::LookupService(*state, route->service);
+    if (snapshot) {
+      EndpointInfo found = FindEndpoint(**snapshot, route->endpoint);
+      info.stream = found.stream;
+      if (kind == HandlerKind::kMeta) info.kind = found.kind;
+    }
+  }
+  switch (info.kind) {
+    case HandlerKind::kApi:
+      co_return co_await ServeApi(state, request, std::move(*route));
+    case HandlerKind::kEvent:
+      co_return co_await ServeEvent(state, request);
+    case HandlerKind::kHttp:
+    case HandlerKind::kWeb:
+      co_return co_await api_detail::ServeProxy(state, request, route->service,
+                                                info.kind == HandlerKind::kWeb);
+    default:
+      break;
+  }
+  if (info.stream && request.WantsWebSocket()) {
+    co_return api_detail::ServeStream(state, request, std::move(*route));
+  }
+  co_return co_await ServeRpc(state, request, std::move(*route));
+}
+
+class GatewayImpl final : public Gateway {
+ public:
+  GatewayImpl(std::shared_ptr<GatewayState> state, std::shared_ptr<http::Server> server)
+      : state_(std::move(state)), server_(std::move(server)) {}
+  ~GatewayImpl() override { Close(); }
+  std::string Addr() const override { return server_->Addr(); }
+  void Close() override { server_->Close(); }
+
+ private:
+  std::shared_ptr<GatewayState> state_;
+  std::shared_ptr<http::Server> server_;
+};
+
+std::optional<std::string> Env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+bool Truthy(std::string_view v) { return v == "1" || v == "true" || v == "TRUE" || v == "True"; }
+
+}  // namespace
+
+GatewayParts PartsOf(Service& service) {
+  GatewayParts parts;
+  parts.client = service.Client();
+  parts.registry = service.Registry();
+  parts.broker = service.Broker();
+  parts.executor = parts.client->executor();
+  return parts;
+}
+
+GatewayOptions OptionsFromEnv() {
+  GatewayOptions o;
+  if (auto v = Env("MICRO_API_ADDRESS")) o.address = *v;
+  if (auto v = Env("MICRO_API_HANDLER")) o.handler = *v;
+  if (auto v = Env("MICRO_API_RESOLVER")) o.resolver = *v;
+  if (const char* ns = std::getenv("MICRO_API_NAMESPACE")) o.ns = ns;  // "" is meaningful
+  if (auto v = Env("MICRO_API_ENABLE_RPC")) o.enable_rpc = Truthy(*v);
+  if (auto v = Env("MICRO_API_ENABLE_CORS")) o.enable_cors = Truthy(*v);
+  return o;
+}
+
+Result<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options, GatewayParts parts) {
+  auto kind = ParseHandlerKind(options.handler);
+  if (!kind) {
+    return errors::BadRequest(std::string(kErrorId),
+                              "unknown handler \"{}\" (known: meta, rpc, api, http, proxy, "
+                              "event, web)",
+                              options.handler);
+  }
+  if (auto probe = Resolve(options.resolver, "/x/y", "x", "GET", ""); !probe) {
+    return std::move(probe).error();
+  }
+  if (!parts.client) return errors::BadRequest(std::string(kErrorId), "the gateway needs a client");
+  if (!parts.executor) parts.executor = parts.client->executor();
+  auto state = std::make_shared<GatewayState>();
+  state->kind = *kind;
+  if (parts.registry) {
+    if (auto cache = std::dynamic_pointer_cast<RegistryCache>(parts.registry)) {
+      state->cache = std::move(cache);
+    } else {
+      auto made = NewCache(parts.registry);
+      if (!made) return std::move(made).error();
+      state->cache = std::move(*made);
+    }
+  }
+  state->proxy_client = std::make_unique<http::Client>(
+      http::ClientOptions{.request_timeout = options.read_timeout, .executor = parts.executor});
+  state->options = std::move(options);
+  state->parts = std::move(parts);
+
+  const auto& o = state->options;
+  http::ServerOptions server_options{.address = o.address,
+                                     .max_header_bytes = o.max_header_bytes,
+                                     .max_body_bytes = o.max_body_bytes,
+                                     .read_timeout = o.read_timeout,
+                                     .idle_timeout = o.idle_timeout,
+                                     .max_connections = o.max_connections,
+                                     .error_id = std::string(kErrorId)};
+  auto handler = [state](ServerRequest& request) -> asio::awaitable<ServerReply> {
+    ServerReply reply;
+    if (state->options.enable_cors && request.method == "OPTIONS") {
+      // Preflight: the CORS headers and nothing else.
+    } else {
+      reply = co_await Dispatch(state, request);
+    }
+    if (state->options.enable_cors && !reply.take_over) AddCors(request, reply);
+    co_return reply;
+  };
+  auto server = http::Server::Start(state->parts.executor, server_options, std::move(handler));
+  if (!server) return std::move(server).error();
+  log::Info("API gateway listening on {} (handler {}, resolver {}, namespace \"{}\")",
+            (*server)->Addr(), HandlerName(state->kind), o.resolver, o.ns);
+  return std::unique_ptr<Gateway>(new GatewayImpl(std::move(state), std::move(*server)));
+}
+
+}  // namespace micro::api
+
+namespace micro::api_detail {
+
+http::ServerReply ErrorReply(const Error& error) {
+  int status = error.code >= 100 && error.code <= 599 ? error.code : 500;
+  return api::JsonReply(status, error.ToJson());
+}
+
+Metadata MetadataFrom(const http::ServerRequest& request) {
+  static constexpr std::string_view kSkip[] = {
+      "Connection", "Content-Length", "Transfer-Encoding", "Upgrade", "Keep-Alive", "Timeout",
+      "Te",         "Trailer",        "Proxy-Connection",  "Host"};
+  Metadata md;
+  for (const auto& [k, v] : request.header) {
+    bool skip = false;
+    for (auto s : kSkip) skip = skip || EqualsIgnoreCase(k, s);
+    if (!skip && !(k.size() > 14 && EqualsIgnoreCase(k.substr(0, 14), "Sec-Websocket-"))) {
+      md.Set(CanonicalHeaderKey(k), v);
+    }
+  }
+  if (auto host = request.header.Get("Host")) md.Set("Host", std::string(*host));
+  md.Set("Method", std::string(request.method));
+  return md;
+}
+
+asio::awaitable<Result<registry::SnapshotPtr>> LookupService(const GatewayState& state,
+                                                             std::string name) {
+  if (!state.cache) co_return registry::ErrNotFound();
+  if (auto ready = state.cache->Peek(name)) co_return ready;
+  auto initiate = [](auto handler, std::shared_ptr<RegistryCache> cache, std::string service) {
+    using Handler = decltype(handler);
+    auto shared = std::make_shared<Handler>(std::move(handler));
+    cache->LookupAsync(service, [shared](Result<registry::SnapshotPtr> answer) {
+      auto ex = asio::get_associated_executor(*shared);
+      asio::post(ex,
+                 [shared, answer = std::move(answer)]() mutable { (*shared)(std::move(answer)); });
+    });
+  };
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                          void(Result<registry::SnapshotPtr>)>(
+      initiate, asio::use_awaitable, state.cache, std::move(name));
+}
+
+}  // namespace micro::api_detail

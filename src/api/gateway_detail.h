@@ -1,0 +1,46 @@
+// The gateway's shared state and its handlers, split over gateway.cc (dispatch, /rpc, rpc, api,
+// event), proxy.cc (http and web reverse proxy, WebSocket tunnel) and ws_stream.cc (stream
+// endpoints over WebSocket).
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <memory>
+#include <string>
+
+#include "http/server.h"
+#include "micro/api.h"
+#include "micro/context.h"
+#include "micro/http_client.h"
+#include "micro/registry.h"
+
+namespace micro::api_detail {
+
+struct GatewayState {
+  api::GatewayOptions options;
+  api::GatewayParts parts;
+  api::HandlerKind kind = api::HandlerKind::kMeta;
+  std::shared_ptr<RegistryCache> cache;        // lookups for meta, proxy and streams
+  std::unique_ptr<http::Client> proxy_client;  // http/web handlers
+};
+
+// go-micro error JSON with the error's code as HTTP status (0 or out of range: 500).
+http::ServerReply ErrorReply(const Error& error);
+
+// HTTP headers as call metadata (hop-by-hop and framing headers left out).
+Metadata MetadataFrom(const http::ServerRequest& request);
+
+// The registry entry of a service, looked up without blocking the I/O thread.
+asio::awaitable<Result<registry::SnapshotPtr>> LookupService(const GatewayState& state,
+                                                             std::string name);
+
+// The reverse proxy (handlers http/proxy and web): to a random node of `service`; `web` also
+// tunnels WebSocket upgrades.
+asio::awaitable<http::ServerReply> ServeProxy(std::shared_ptr<GatewayState> state,
+                                              http::ServerRequest& request, std::string service,
+                                              bool websockets);
+
+// A stream endpoint over WebSocket: one JSON message per frame both ways.
+http::ServerReply ServeStream(std::shared_ptr<GatewayState> state, http::ServerRequest& request,
+                              api::Route route);
+
+}  // namespace micro::api_detail

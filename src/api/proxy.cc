@@ -1,0 +1,152 @@
+// The http/proxy and web handlers: a reverse proxy to a random node of an HTTP service found
+// in the registry; `web` also tunnels WebSocket upgrades byte for byte.
+#include <asio/connect.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <random>
+
+#include "api/gateway_detail.h"
+#include "micro/errors.h"
+#include "micro/logger.h"
+#include "micro/plugin/address.h"
+
+namespace micro::api_detail {
+namespace {
+
+using asio::ip::tcp;
+constexpr auto kProxyNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+bool IsHopByHop(std::string_view name) {
+  static constexpr std::string_view kHop[] = {
+      "Connection",          "Keep-Alive", "Proxy-Authenticate",
+      "Proxy-Authorization", "Te",         "Trailer",
+      "Transfer-Encoding",   "Upgrade",    "Proxy-Connection",
+      "Content-Length"};
+  for (auto h : kHop) {
+    if (EqualsIgnoreCase(name, h)) return true;
+  }
+  return false;
+}
+
+std::string ClientIp(const http::ServerRequest& request) {
+  std::string ip = request.remote.substr(0, request.remote.rfind(':'));
+  if (ip.size() > 1 && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
+  return ip;
+}
+
+const registry::Node& PickNode(const registry::Snapshot& snapshot) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<std::size_t> pick(0, snapshot.nodes.size() - 1);
+  return snapshot.nodes[pick(rng)];
+}
+
+// The request as it arrived, for the upstream of a tunnel.
+std::string UpstreamHead(const http::ServerRequest& request) {
+  std::string head = std::string(request.method) + " " + request.target + " HTTP/1.1\r\n";
+  for (const auto& [k, v] : request.header) {
+    if (EqualsIgnoreCase(k, "Content-Length")) continue;
+    head += CanonicalHeaderKey(k) + ": " + v + "\r\n";
+  }
+  if (!request.body.empty())
+    head += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+  head += "\r\n";
+  head += request.body;
+  return head;
+}
+
+// Copies bytes one way until either side ends, then closes both.
+asio::awaitable<void> PumpDown(http::ByteStream& down, tcp::socket& up) {
+  std::string buf(16 * 1024, '\0');
+  for (;;) {
+    auto n = co_await down.ReadSome(buf.data(), buf.size());
+    if (!n || *n == 0) break;
+    auto [ec, written] =
+        co_await asio::async_write(up, asio::buffer(buf.data(), *n), kProxyNoThrow);
+    if (ec) break;
+  }
+  std::error_code ignored;
+  up.close(ignored);
+  down.Close();
+}
+
+asio::awaitable<void> PumpUp(tcp::socket& up, http::ByteStream& down) {
+  std::string buf(16 * 1024, '\0');
+  for (;;) {
+    auto [ec, n] = co_await up.async_read_some(asio::buffer(buf), kProxyNoThrow);
+    if (ec || n == 0) break;
+    if (Status s = co_await down.Write(std::string_view(buf.data(), n)); !s) break;
+  }
+  std::error_code ignored;
+  up.close(ignored);
+  down.Close();
+}
+
+asio::awaitable<void> Tunnel(http::ByteStream& down, std::string address, std::string head) {
+  using namespace asio::experimental::awaitable_operators;
+  auto hp = plugin::ParseHostPort(address);
+  if (!hp) co_return;
+  tcp::resolver resolver(down.executor());
+  auto [rec, endpoints] =
+      co_await resolver.async_resolve(hp->host, std::to_string(hp->min_port), kProxyNoThrow);
+  if (rec) co_return;
+  tcp::socket up(down.executor());
+  auto [cec, ep] = co_await asio::async_connect(up, endpoints, kProxyNoThrow);
+  if (cec) {
+    (void)co_await down.Write(
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    co_return;
+  }
+  auto [wec, n] = co_await asio::async_write(up, asio::buffer(head), kProxyNoThrow);
+  if (wec) co_return;
+  co_await (PumpDown(down, up) && PumpUp(up, down));
+}
+
+}  // namespace
+
+asio::awaitable<http::ServerReply> ServeProxy(std::shared_ptr<GatewayState> state,
+                                              http::ServerRequest& request, std::string service,
+                                              bool websockets) {
+  if (service.empty()) {
+    co_return ErrorReply(errors::NotFound(std::string(api::kErrorId), "not found"));
+  }
+  auto snapshot = co_await LookupService(*state, service);
+  if (!snapshot) co_return ErrorReply(snapshot.error());
+  if ((*snapshot)->nodes.empty()) {
+    co_return ErrorReply(
+        errors::New(std::string(api::kErrorId), "service " + service + ": no nodes", 503));
+  }
+  const std::string address = PickNode(**snapshot).address;
+  if (websockets && request.WantsWebSocket()) {
+    http::ServerReply reply;
+    reply.take_over =
+        [address, head = UpstreamHead(request)](http::ByteStream& down) -> asio::awaitable<void> {
+      co_await Tunnel(down, address, head);
+    };
+    co_return reply;
+  }
+  http::Request out{.method = std::string(request.method), .target = request.target};
+  for (const auto& [k, v] : request.header) {
+    if (!IsHopByHop(k)) out.header.Set(k, v);
+  }
+  std::string xff(request.header.GetOr("X-Forwarded-For"));
+  out.header.Set("X-Forwarded-For",
+                 xff.empty() ? ClientIp(request) : xff + ", " + ClientIp(request));
+  out.body = request.body;
+  auto rsp = co_await state->proxy_client->Send(address, std::move(out));
+  if (!rsp) {
+    co_return ErrorReply(errors::New(std::string(api::kErrorId),
+                                     "proxy to " + service + ": " + rsp.error().detail, 502));
+  }
+  http::ServerReply reply;
+  reply.status = rsp->status;
+  for (const auto& [k, v] : rsp->header) {
+    if (!IsHopByHop(k)) reply.header.emplace_back(k, v);
+  }
+  reply.body = std::move(rsp->body);
+  co_return reply;
+}
+
+}  // namespace micro::api_detail
