@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "broker/http_receiver.h"
+#include "http/server.h"
 #include "micro/broker.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -17,6 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort();
     }
   }
-  (void)broker_detail::QueryParam(text, "id");
+  (void)http::QueryParam(text, "id");
+  (void)http::ParseQuery(text);
   return 0;
 }

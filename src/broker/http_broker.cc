@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "broker/errors.h"
-#include "broker/http_receiver.h"
 #include "broker/outbox.h"
+#include "http/server.h"
 #include "micro/broker.h"
 #include "micro/logger.h"
 #include "micro/registry.h"
@@ -24,15 +24,11 @@
 namespace micro {
 namespace {
 
-using broker_detail::HttpReceiver;
-using broker_detail::HttpReply;
-
 // A registry cache is used as it is (shared); any other registry gets one of its own.
 std::shared_ptr<Registry> CacheOf(const std::shared_ptr<Registry>& registry) {
   if (std::dynamic_pointer_cast<RegistryCache>(registry)) return registry;
   return *NewCache(registry);
 }
-using broker_detail::HttpRequest;
 
 struct HttpSub {
   std::string id;  // registry node id: "<topic>-<broker id>" (a suffix when taken)
@@ -41,8 +37,9 @@ struct HttpSub {
   broker::Handler handler;
 };
 
-HttpReply ErrorReply(int status, const Error& error) {
-  return {.status = status, .content_type = "application/json", .body = error.ToJson()};
+http::ServerReply ErrorReply(int status, const Error& error) {
+  return {
+      .status = status, .header = {{"Content-Type", "application/json"}}, .body = error.ToJson()};
 }
 
 class HttpBroker;
@@ -83,13 +80,14 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
       io_ = plugin::IoThread::Create();
       ex = io_->executor();
     }
-    broker_detail::ReceiverOptions ro;
-    ro.address = options_.addrs.empty() ? "127.0.0.1:0" : options_.addrs.front();
-    ro.secure = options_.secure;
-    ro.tls = options_.tls;
+    http::ServerOptions so;
+    so.address = options_.addrs.empty() ? "127.0.0.1:0" : options_.addrs.front();
+    so.secure = options_.secure;
+    so.tls = options_.tls;
+    so.error_id = std::string(broker::kErrorId);
     std::weak_ptr<HttpBroker> weak = weak_from_this();
-    auto receiver =
-        HttpReceiver::Start(ex, ro, [weak](HttpRequest& r) -> asio::awaitable<HttpReply> {
+    auto receiver = http::Server::Start(
+        ex, so, [weak](http::ServerRequest& r) -> asio::awaitable<http::ServerReply> {
           auto self = weak.lock();
           if (!self) co_return ErrorReply(503, broker::NotConnected());
           co_return co_await self->Receive(r);
@@ -214,19 +212,19 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
   }
 
   // A POST from a publisher: go-micro's checks, then the subscriber's handler on the pool.
-  asio::awaitable<HttpReply> Receive(HttpRequest& request) {
+  asio::awaitable<http::ServerReply> Receive(http::ServerRequest& request) {
     if (request.method != "POST") {
       co_return ErrorReply(
           405, errors::MethodNotAllowed(std::string(broker::kErrorId), "Method not allowed"));
     }
-    auto message = broker::MessageFromJson(request.message.body);
+    auto message = broker::MessageFromJson(request.body);
     if (!message) co_return ErrorReply(400, message.error());
     auto topic = message->header.Get("Micro-Topic");
     if (!topic || topic->empty()) {
       co_return ErrorReply(400,
                            errors::BadRequest(std::string(broker::kErrorId), "Topic not found"));
     }
-    const std::string id = broker_detail::QueryParam(request.target, "id");
+    const std::string id = http::QueryParam(request.target, "id");
     std::shared_ptr<HttpSub> sub;
     {
       std::lock_guard lock(mu_);
@@ -253,7 +251,7 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
         },
         asio::use_awaitable);
     (void)result;
-    co_return HttpReply{};
+    co_return http::ServerReply{};
   }
 
   // On a handler thread. Errors go to the error handler; the message counts as delivered.
@@ -299,7 +297,7 @@ class HttpBroker final : public Broker, public std::enable_shared_from_this<Http
   mutable std::mutex mu_;
   bool connected_ = false;
   std::shared_ptr<plugin::IoThread> io_;
-  std::shared_ptr<HttpReceiver> receiver_;
+  std::shared_ptr<http::Server> receiver_;
   std::unique_ptr<broker_detail::Outbox> outbox_;
   std::string address_;
   std::string advertise_;

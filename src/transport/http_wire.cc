@@ -116,12 +116,22 @@ struct HttpParser::Impl {
     if (!AddHeaderBytes(self, 4)) return -1;  // ": " and CRLF
     std::string_view key = self->field_;
     // As Go: Host moves out of the header map of a request; Transfer-Encoding never stays.
-    const bool drop = EqualsIgnoreCase(key, "Transfer-Encoding") ||
-                      (self->kind_ == Kind::kRequest && EqualsIgnoreCase(key, "Host"));
+    const bool drop =
+        EqualsIgnoreCase(key, "Transfer-Encoding") ||
+        (self->kind_ == Kind::kRequest && !self->keep_all_fields_ && EqualsIgnoreCase(key, "Host"));
     if (!drop && IsToken(key)) {
       CanonicaliseInPlace(self->field_.data(), self->field_.size());
-      // Go keeps every value; go-micro copies the first one.
-      self->out_->header.SetIfAbsent(self->field_, std::string(Trim(self->value_)));
+      Metadata& header = self->out_->header;
+      if (!self->keep_all_fields_) {
+        // Go keeps every value; go-micro copies the first one.
+        header.SetIfAbsent(self->field_, std::string(Trim(self->value_)));
+      } else if (auto seen = header.Get(self->field_)) {
+        std::string joined(*seen);
+        joined.append(", ").append(Trim(self->value_));
+        header.Set(self->field_, std::move(joined));
+      } else {
+        header.Set(self->field_, std::string(Trim(self->value_)));
+      }
     }
     self->field_.clear();
     self->value_.clear();

@@ -42,6 +42,11 @@ class HttpParser {
     body_sink_ = std::move(sink);
   }
 
+  // General servers (http::Server): requests keep their Host field and repeated fields are
+  // joined with ", " (Go's Header.Values), instead of go-micro's Host-less, first-wins header.
+  // Kept across Start.
+  void SetKeepAllFields(bool on) { keep_all_fields_ = on; }
+
   // Parses data. Stops right after a complete message (pipelined bytes after it are left
   // for the next Start/Parse). *consumed = bytes used.
   ParseStatus Parse(const char* data, std::size_t size, std::size_t* consumed);
@@ -97,6 +102,7 @@ class HttpParser {
   bool wants_close_ = false;
   bool needs_resume_ = false;
   bool body_in_place_ = false;  // OnBody counts without appending (ParseBodyInPlace)
+  bool keep_all_fields_ = false;
   int status_code_ = 0;
   int error_status_ = 0;
   int limit_hit_ = 0;  // 413/431 set by a callback before it aborts the parse

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-#include "broker/http_receiver.h"
+#include "http/server.h"
 #include "micro/registry.h"
 
 namespace micro {
@@ -306,14 +306,14 @@ TEST_F(HttpBrokerTest, UndeliverableMessagesAreRetriedAndTheInboxIsBounded) {
   // The node comes up (a plain HTTP server) and receives all five.
   auto received = std::make_shared<std::vector<std::string>>();
   std::mutex mu;
-  auto receiver = broker_detail::HttpReceiver::Start(
-      io.get_executor(), {.address = fmt::format("127.0.0.1:{}", port)},
-      [&](broker_detail::HttpRequest& r) -> asio::awaitable<broker_detail::HttpReply> {
-        std::lock_guard lock(mu);
-        EXPECT_EQ(broker_detail::QueryParam(r.target, "id"), "late-node");
-        received->push_back(broker::MessageFromJson(r.message.body)->body);
-        co_return broker_detail::HttpReply{};
-      });
+  auto receiver =
+      http::Server::Start(io.get_executor(), {.address = fmt::format("127.0.0.1:{}", port)},
+                          [&](http::ServerRequest& r) -> asio::awaitable<http::ServerReply> {
+                            std::lock_guard lock(mu);
+                            EXPECT_EQ(http::QueryParam(r.target, "id"), "late-node");
+                            received->push_back(broker::MessageFromJson(r.body)->body);
+                            co_return http::ServerReply{};
+                          });
   ASSERT_TRUE(receiver.ok()) << receiver.error();
   std::thread runner([&] { io.run_for(10s); });
   const auto until = Clock::now() + 10s;
@@ -365,12 +365,12 @@ TEST(HttpBrokerTls, SecureBrokersDeliverOverTlsAndAdvertiseIt) {
   (void)subscriber->Disconnect();
 }
 
-TEST(HttpReceiverQuery, DecodesParameters) {
-  EXPECT_EQ(broker_detail::QueryParam("/?id=a-b", "id"), "a-b");
-  EXPECT_EQ(broker_detail::QueryParam("/?x=1&id=a%2Fb+c", "id"), "a/b c");
-  EXPECT_EQ(broker_detail::QueryParam("/", "id"), "");
-  EXPECT_EQ(broker_detail::QueryParam("/?id", "id"), "");
-  EXPECT_EQ(broker_detail::QueryParam("/?id=%zz", "id"), "%zz");
+TEST(HttpServerQuery, DecodesParameters) {
+  EXPECT_EQ(http::QueryParam("/?id=a-b", "id"), "a-b");
+  EXPECT_EQ(http::QueryParam("/?x=1&id=a%2Fb+c", "id"), "a/b c");
+  EXPECT_EQ(http::QueryParam("/", "id"), "");
+  EXPECT_EQ(http::QueryParam("/?id", "id"), "");
+  EXPECT_EQ(http::QueryParam("/?id=%zz", "id"), "%zz");
 }
 
 }  // namespace
