@@ -51,6 +51,7 @@ inline constexpr std::string_view kRpcErrorId = "go.micro.rpc";  // /rpc errors
 struct Route {
   std::string service;   // with the namespace applied
   std::string endpoint;  // "Say.Hello"; for http/web routes the HTTP method
+  friend bool operator==(const Route&, const Route&) = default;
 };
 
 // go-micro's namespace rule (micro v1 router): ns ending in '.' -> ns+name; ending in '-' ->
