@@ -8,7 +8,10 @@
 // max_body_bytes -> 413, a request (head and body) not fully received within read_timeout of its
 // first byte -> 408, no request on a kept-alive connection within idle_timeout -> closed quietly,
 // more than max_connections open -> the new one is closed at once. Error replies carry
-// `Connection: close` and the connection is closed after them.
+// `Connection: close` and the connection is closed after them. idle_timeout also bounds each
+// reply write, read_timeout the TLS handshake. A request with `Expect: 100-continue` gets the
+// 100 once its header block is accepted. A handler that throws gets a 500 and the connection
+// is closed.
 //
 // Threading: everything runs on the executor given to Start; each connection has its own strand
 // and its handler calls are awaited on that strand, one request at a time per connection
@@ -51,7 +54,9 @@ struct ServerRequest {
   std::string target;       // as received: "/greeter/say/hello?name=John"
   std::string path;         // target before '?', percent-decoded: "/greeter/say/hello"
   std::string raw_query;    // after '?', before '#', still encoded: "name=John"
-  Metadata header;          // repeated fields joined with ", " (Go's Header.Get sees the first)
+  // Repeated fields joined with ", " (Go's Header.Get sees the first). Unlike Go's Header, Host
+  // is kept here (Go's Request.Host); Transfer-Encoding is not.
+  Metadata header;
   std::string body;
   std::string remote;  // peer "ip:port"
   // Upgrade: websocket requested with the handshake headers present.
@@ -60,13 +65,21 @@ struct ServerRequest {
 
 struct ServerReply {
   int status = 200;
-  // Written in this order, as given. Content-Length is added by the server (unless take_over).
+  // Written in this order, as given (names that are not HTTP tokens are skipped, CR/LF in values
+  // become spaces). Content-Length is added by the server (unless take_over, or the status is
+  // 1xx/204/304); a handler's own Content-Length is dropped except on a HEAD request or a 304,
+  // where it is sent as given (it describes the body not sent). Transfer-Encoding is dropped.
+  // A "Connection: close" here works as `close`.
   std::vector<std::pair<std::string, std::string>> header{};
   std::string body{};
   // When set, the server writes nothing itself: it calls take_over with the connection and
-  // closes the connection when it returns (the handler writes any answer, e.g. a 101).
+  // closes the connection when it returns (the handler writes any answer, e.g. a 101). The
+  // ServerRequest the handler was given stays valid until take_over returns. No server
+  // timeout applies meanwhile; Server::Close() closes the stream.
   std::function<asio::awaitable<void>(ByteStream&)> take_over{};
-  bool close = false;  // add `Connection: close` and close after writing
+  // Add `Connection: close` and close after writing. Also done when the client asked for it
+  // (Connection: close, HTTP/1.0) or sent an Upgrade that was not taken over.
+  bool close = false;
 
   // Convenience: sets a header (replacing one of the same name, case-insensitively).
   ServerReply& Set(std::string_view name, std::string value);
@@ -77,7 +90,8 @@ struct ServerReply {
 using ServerHandler = std::function<asio::awaitable<ServerReply>(ServerRequest&)>;
 
 struct ServerOptions {
-  std::string address = "127.0.0.1:0";  // host:port; ":0" all interfaces; port ranges as ParseHostPort
+  std::string address =
+      "127.0.0.1:0";  // host:port; ":0" all interfaces; port ranges as ParseHostPort
   bool secure = false;
   TlsOptions tls{};
   std::size_t max_header_bytes = 64 * 1024;

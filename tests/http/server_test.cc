@@ -20,7 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 using server_testing::Eventually;
 using server_testing::RawConn;
-using server_testing::Run;
+using server_testing::RunCommand;
 using server_testing::TestServer;
 
 // Echoes what it understood: "<method> <path> q=<q> body=<body>".
@@ -34,7 +34,7 @@ asio::awaitable<ServerReply> Echo(ServerRequest& r) {
 
 std::string Curl(const std::string& args, int* exit_code) {
   std::string out;
-  *exit_code = Run("/usr/bin/curl --noproxy '*' -sS --max-time 10 " + args + " 2>&1", &out);
+  *exit_code = RunCommand("/usr/bin/curl --noproxy '*' -sS --max-time 10 " + args + " 2>&1", &out);
   return out;
 }
 
@@ -255,7 +255,8 @@ asio::awaitable<ServerReply> TakeOver(ServerRequest& r) {
       if (!n.ok() || *n == 0) co_return;
       got.append(buf, *n);
     }
-    (void)co_await raw.Write("got:" + got);
+    const std::string answer = "got:" + got;
+    (void)co_await raw.Write(answer);
   };
   co_return reply;
 }

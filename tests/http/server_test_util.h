@@ -160,7 +160,7 @@ class RawConn {
 };
 
 // Runs a shell command, returns its exit code (-1 if it did not exit normally) and stdout.
-inline int Run(const std::string& command, std::string* out = nullptr) {
+inline int RunCommand(const std::string& command, std::string* out = nullptr) {
   FILE* f = ::popen(command.c_str(), "r");
   if (!f) return -1;
   char buf[4096];
