@@ -11,6 +11,7 @@
 #include "micro/logger.h"
 #include "micro/service.h"
 #include "micro/version.h"
+#include "util/json_text.h"
 
 namespace micro::api {
 namespace {
@@ -75,6 +76,11 @@ asio::awaitable<Result<std::string>> Call(const GatewayState& state, const Serve
                                       e.detail);
     }
     co_return e;
+  }
+  // Go's /rpc hands back a json.RawMessage: the value without the encoder's trailing newline.
+  if (call.content_type == "application/json") {
+    std::string_view trimmed = util::TrimJsonSpace(out.data);
+    if (trimmed.size() != out.data.size()) co_return std::string(trimmed);
   }
   co_return std::move(out.data);
 }

@@ -152,7 +152,9 @@ class GatewayTest : public ::testing::Test {
     ASSERT_TRUE(broker_->Connect().ok());
     transport_ = *Transports().Create("http", {});
     auto selector = *NewSelector({.registry = registry_});
-    client_ = *NewClient({.transport = transport_, .selector = selector, .broker = broker_});
+    // One retry: the default five back off for ~15 s against a refused address.
+    client_ = *NewClient(
+        {.retries = 1, .transport = transport_, .selector = selector, .broker = broker_});
     AddServer("go.micro.srv.greeter", SayHandler(&seen_header_));
     AddServer("go.micro.api.greeter", ApiSayHandler(client_));
     StartShop();
