@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The API gateway's cost (issue 13): the same echo call (64-byte payload, JSON) driven by wrk
+# against the echo server's transport directly (go-micro's HTTP request shape) and through
+# `micro api` (rpc handler, POST /echo/call, and POST /rpc), in alternating rounds.
+# Everything runs inside a private network namespace with the default mDNS registry.
+#   bench/gateway.sh BUILD_DIR [seconds per run] [rounds]
+# Prints one line per run and the medians: calls/s at 64 connections and p50 at 1 connection.
+set -euo pipefail
+build=$(realpath "$1") secs=${2:-5} rounds=${3:-3}
+here=$(dirname "$(realpath "$0")")
+exec unshare -n bash "$here/gateway_inner.sh" "$build" "$secs" "$rounds"

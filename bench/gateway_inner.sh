@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Runs inside the namespace made by bench/gateway.sh.
+set -euo pipefail
+build=$1 secs=$2 rounds=$3
+ip link set lo up
+ip link set lo multicast on
+ip route add 224.0.0.0/4 dev lo src 127.0.0.1
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; return 1; }
+
+MICRO_LOG_LEVEL=warn taskset -c 0 "$build/bench/micro-bench-server" --server_address 127.0.0.1:9191 \
+  >"$work/server.log" 2>&1 &
+pids+=($!)
+MICRO_LOG_LEVEL=warn taskset -c 1 "$build/tools/micro/micro" api --address 127.0.0.1:8080 \
+  --handler rpc --namespace "" >"$work/api.log" 2>&1 &
+pids+=($!)
+wait_port 9191
+wait_port 8080
+
+payload=$(head -c 64 /dev/zero | tr '\0' 'x' | base64 -w0)
+body="{\"payload\":\"$payload\"}"
+# The same call three ways, as wrk Lua scripts.
+cat >"$work/direct.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Micro-Service"] = "echo"
+wrk.headers["Micro-Endpoint"] = "Echo.Call"
+wrk.headers["Micro-Method"] = "Echo.Call"
+wrk.headers["Micro-Id"] = "1"
+LUA
+cat >"$work/gateway.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+cat >"$work/rpc.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"service":"echo","endpoint":"Echo.Call","request":$body}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+# Each answer must be the echo before anything is measured.
+for check in "127.0.0.1:9191/ direct" "127.0.0.1:8080/echo/call gateway" "127.0.0.1:8080/rpc rpc"; do
+  set -- $check
+  case $2 in
+    direct) out=$(curl -s -H 'Content-Type: application/json' -H 'Micro-Service: echo' \
+                  -H 'Micro-Endpoint: Echo.Call' -d "$body" "http://$1") ;;
+    gateway) out=$(curl -s -H 'Content-Type: application/json' -d "$body" "http://$1") ;;
+    rpc) out=$(curl -s -H 'Content-Type: application/json' \
+               -d "{\"service\":\"echo\",\"endpoint\":\"Echo.Call\",\"request\":$body}" "http://$1") ;;
+  esac
+  grep -q "$payload" <<<"$out" || { echo "bad answer from $2: $out"; exit 1; }
+done
+
+run() {  # name url lua connections -> "qps p50_us"
+  local out
+  out=$(taskset -c 1 wrk -t1 -c"$4" -d"${secs}s" --latency -s "$3" "$2")
+  local qps p50
+  qps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v)} else if (v ~ /ms$/) {sub(/ms/,"",v); v*=1000} else if (v ~ /s$/) {sub(/s/,"",v); v*=1e6}; print v}' <<<"$out")
+  grep -q 'Non-2xx' <<<"$out" && { echo "$1: non-2xx answers"; echo "$out"; exit 1; }
+  echo "$qps $p50"
+}
+declare -A qps lat
+for r in $(seq "$rounds"); do
+  for name in direct gateway rpc; do
+    case $name in
+      direct) url=http://127.0.0.1:9191/ ;;
+      gateway) url=http://127.0.0.1:8080/echo/call ;;
+      rpc) url=http://127.0.0.1:8080/rpc ;;
+    esac
+    read -r q _ < <(run "$name" "$url" "$work/$name.lua" 64)
+    read -r _ p < <(run "$name" "$url" "$work/$name.lua" 1)
+    echo "round $r $name: ${q} calls/s at 64 connections, p50 ${p} us at 1"
+    qps[$name]+="$q "
+    lat[$name]+="$p "
+  done
+done
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+d=$(median "${qps[direct]}") g=$(median "${qps[gateway]}") rp=$(median "${qps[rpc]}")
+dl=$(median "${lat[direct]}") gl=$(median "${lat[gateway]}") rl=$(median "${lat[rpc]}")
+awk -v d="$d" -v g="$g" -v r="$rp" -v dl="$dl" -v gl="$gl" -v rl="$rl" 'BEGIN {
+  printf "median  direct %.0f/s p50 %.0f us | gateway /echo/call %.0f/s (%.2fx) p50 %.0f us (+%.0f) | /rpc %.0f/s (%.2fx) p50 %.0f us (+%.0f)\n",
+    d, dl, g, g / d, gl, gl - dl, r, r / d, rl, rl - dl }'
