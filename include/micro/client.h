@@ -176,7 +176,22 @@ class ClientStream {
   virtual Status CloseSend() = 0;
   // Ends the stream: sends EOS if not sent yet, then closes the connection.
   virtual Status Close() = 0;
+
+  // Raw bodies (codec::Frame: bytes already in the stream's content type, e.g. JSON), for
+  // tools and proxies without generated types. RecvFrame: as RecvMsg, the payload undecoded.
+  // One SendMsg/SendFrame and one RecvMsg/RecvFrame may run at the same time (two threads).
+  // Streams that carry only messages keep these defaults: a 501 Error / false.
+  virtual Status SendFrame(const codec::Frame& frame);
+  virtual bool RecvFrame(codec::Frame& frame);
 };
+
+inline Status ClientStream::SendFrame(const codec::Frame&) {
+  return Error{.id = error_ids::kClient,
+               .code = 501,
+               .detail = "this stream does not send raw frames",
+               .status = "Not Implemented"};
+}
+inline bool ClientStream::RecvFrame(codec::Frame&) { return false; }
 
 template <class Req, class Rsp>
 class TypedClientStream {
