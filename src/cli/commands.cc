@@ -71,12 +71,12 @@ void PrintValue(std::ostream& out, const registry::Value& v, int depth) {
   out << indent << "}\n";
 }
 
+// "Request: {" fields "}"; nothing when the endpoint has no such type (a subscriber's response).
 void PrintFields(std::ostream& out, std::string_view label,
                  const std::optional<registry::Value>& v) {
-  out << label << ": {\n";
-  if (v) {
-    for (const auto& field : v->values) PrintValue(out, field, 1);
-  }
+  if (!v) return;
+  out << "\n" << label << ": {\n";
+  for (const auto& field : v->values) PrintValue(out, field, 1);
   out << "}\n";
 }
 
@@ -195,9 +195,7 @@ int DescribeService(Env& env, const std::string& name) {
     for (const auto& e : s.endpoints) {
       out << "\nEndpoint: " << e.name << "\n";
       if (!e.metadata.empty()) out << "Metadata: " << JoinMap(e.metadata) << "\n";
-      out << "\n";
       PrintFields(out, "Request", e.request);
-      out << "\n";
       PrintFields(out, "Response", e.response);
     }
   }
