@@ -174,7 +174,8 @@ find_package(micro CONFIG REQUIRED)  # micro::micro and micro_generate
 add_library({{ident}}_proto STATIC)
 micro_generate({{ident}}_proto PROTOS {{ident}}.proto)
 
-set(warnings -Wall -Wextra)
+# (Designated initialisers that leave fields at their defaults are idiomatic C++20.)
+set(warnings -Wall -Wextra -Wno-missing-field-initializers)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # g++ 12 misreports asio's coroutine frames (allocated and freed by asio) in headers.
   list(APPEND warnings -Wno-mismatched-new-delete)
