@@ -1,5 +1,5 @@
-# cmake --install: headers, libmicro, protoc-gen-micro, and a package config giving micro::micro
-# and micro::protoc-gen-micro.
+# cmake --install: headers, libmicro, libmicro_cli, the micro program, protoc-gen-micro, and a
+# package config giving micro::micro, micro::cli and micro::protoc-gen-micro.
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/micro DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
@@ -7,6 +7,12 @@ install(TARGETS micro micro_api EXPORT microTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# micro::cli (the `micro` command line as a library) and the `micro` program itself.
+install(TARGETS micro_cli EXPORT microTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS micro_program RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # The protoc plugin: consumers get the imported micro::protoc-gen-micro (used by micro_generate).
 install(TARGETS protoc-gen-micro EXPORT microTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 

@@ -7,7 +7,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config ccache mold
   libprotobuf-dev protobuf-compiler libprotoc-dev
   libasio-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   zlib1g-dev libssl-dev node-llhttp
   clang libclang-rt-14-dev
   iproute2 util-linux python3

@@ -170,18 +170,28 @@ class ClientStream {
   virtual Status SendMsg(const google::protobuf::Message& msg) = 0;
   // False at the end of the stream (the server finished: EOS) or on failure; see status().
   virtual bool RecvMsg(google::protobuf::Message& msg) = 0;
-  // The same for any body, e.g. a codec::Frame holding JSON in the stream's content type (what
-  // tools without generated types use: the CLI, the API gateway). The defaults accept only
-  // protobuf messages (501 for a frame); the library's streams accept both.
-  virtual Status SendBody(codec::WriteBody body);
-  virtual bool RecvBody(codec::ReadBody body);
   virtual Status status() const = 0;
   // Tells the server no more messages follow (sends EOS), keeping the stream open to receive.
   // go-micro servers treat it as the end of the stream, as their own clients' Close().
   virtual Status CloseSend() = 0;
   // Ends the stream: sends EOS if not sent yet, then closes the connection.
   virtual Status Close() = 0;
+
+  // Raw bodies (codec::Frame: bytes already in the stream's content type, e.g. JSON), for
+  // tools and proxies without generated types. RecvFrame: as RecvMsg, the payload undecoded.
+  // One SendMsg/SendFrame and one RecvMsg/RecvFrame may run at the same time (two threads).
+  // Streams that carry only messages keep these defaults: a 501 Error / false.
+  virtual Status SendFrame(const codec::Frame& frame);
+  virtual bool RecvFrame(codec::Frame& frame);
 };
+
+inline Status ClientStream::SendFrame(const codec::Frame&) {
+  return Error{.id = error_ids::kClient,
+               .code = 501,
+               .detail = "this stream does not send raw frames",
+               .status = "Not Implemented"};
+}
+inline bool ClientStream::RecvFrame(codec::Frame&) { return false; }
 
 template <class Req, class Rsp>
 class TypedClientStream {

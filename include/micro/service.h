@@ -106,6 +106,10 @@ class Service {
   const ServiceOptions& Options() const { return options_; }
   // Usage text: every flag and the known plugin names.
   static std::string Usage();
+  // The flags Init reads, without dashes ("registry", "registry_address", ...); each also
+  // comes from MICRO_<FLAG upper-cased>. For programs that parse their own command line and
+  // hand these through to Init (the `micro` CLI).
+  static std::vector<std::string> FlagNames();
 
  private:
   Status Build();

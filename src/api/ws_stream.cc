@@ -72,7 +72,7 @@ struct Bridge {
     std::thread receiver([this, s = stream.get()] {
       util::SetThreadName("micro-api-ws");
       codec::Frame frame;
-      while (s->RecvBody(&frame)) from_service.Push({FromService::kData, std::move(frame.data)});
+      while (s->RecvFrame(frame)) from_service.Push({FromService::kData, std::move(frame.data)});
       from_service.Push({FromService::kEnd, "", s->status()});
     });
     for (;;) {
@@ -82,7 +82,7 @@ struct Bridge {
         break;
       }
       codec::Frame frame{std::move(*item)};
-      if (!stream->SendBody(&frame)) break;
+      if (!stream->SendFrame(frame)) break;
     }
     receiver.join();
     (void)stream->Close();

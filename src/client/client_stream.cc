@@ -62,28 +62,52 @@ Status ClientStreamImpl::Send(codec::WriteBody body, bool eos) {
   }
   Status s =
       plugin::RunBlocking(s_.sock->executor(), SendOn(s_.sock, std::move(out)), error_ids::kClient);
-  if (!s) status_ = ClientError(500, "stream send failed: " + s.error().detail);
-  return s ? s : status_;
+  if (!s) return Fail(ClientError(500, "stream send failed: " + s.error().detail));
+  return s;
+}
+
+Status ClientStreamImpl::Fail(Status why) {
+  std::lock_guard l(mu_);
+  if (status_) status_ = std::move(why);
+  return status_;
+}
+
+Status ClientStreamImpl::status() const {
+  std::lock_guard l(mu_);
+  return status_;
 }
 
 Status ClientStreamImpl::SendOpening(codec::WriteBody body) { return Send(body, false); }
 
-Status ClientStreamImpl::SendBody(codec::WriteBody body) {
+Status ClientStreamImpl::SendMsg(const google::protobuf::Message& msg) {
   if (send_closed_) return ClientError(400, "stream send after CloseSend");
-  return Send(body, false);
+  return Send(&msg, false);
 }
 
-bool ClientStreamImpl::RecvBody(codec::ReadBody body) {
-  if (!status_ || closed_) return false;
+Status ClientStreamImpl::SendFrame(const codec::Frame& frame) {
+  if (send_closed_) return ClientError(400, "stream send after CloseSend");
+  return Send(&frame, false);
+}
+
+bool ClientStreamImpl::RecvMsg(google::protobuf::Message& msg) { return Recv(&msg); }
+
+bool ClientStreamImpl::RecvFrame(codec::Frame& frame) { return Recv(&frame); }
+
+bool ClientStreamImpl::Recv(codec::ReadBody body) {
+  {
+    std::lock_guard l(mu_);
+    if (!status_ || closed_) return false;
+  }
   Message in;
   Status s = plugin::RunBlocking(s_.sock->executor(), RecvOn(s_.sock, &in), error_ids::kClient);
   if (!s) {
-    status_ = s_.ctx.Done() ? ClientError(408, "stream: context deadline exceeded")
-                            : ClientError(500, "stream: unexpected end: " + s.error().detail);
+    (void)Fail(s_.ctx.Done() ? ClientError(408, "stream: context deadline exceeded")
+                             : ClientError(500, "stream: unexpected end: " + s.error().detail));
     return false;
   }
   if (auto err = GetHeader(in.header, "Micro-Error"); err && !err->empty()) {
-    if (*err != "EOS") status_ = Error::Parse(*err);
+    if (*err != "EOS") (void)Fail(Error::Parse(*err));
+    std::lock_guard l(mu_);
     closed_ = true;
     return false;
   }
@@ -94,7 +118,7 @@ bool ClientStreamImpl::RecvBody(codec::ReadBody body) {
   s = s_.codec->ReadHeader(in.body, head, payload);
   if (s) s = s_.codec->Read(payload, body);
   if (!s) {
-    status_ = s;
+    (void)Fail(std::move(s));
     return false;
   }
   return true;
@@ -108,8 +132,11 @@ Status ClientStreamImpl::CloseSend() {
 
 Status ClientStreamImpl::Close() {
   Status s;
-  if (!send_closed_ && status_) s = CloseSend();
-  closed_ = true;
+  if (!send_closed_ && status()) s = CloseSend();
+  {
+    std::lock_guard l(mu_);
+    closed_ = true;
+  }
   s_.sock->Close();
   return s;
 }

@@ -2,7 +2,9 @@
 // message carrying Micro-Stream; go-micro's `Micro-Error: EOS` ends it in either direction.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "micro/client.h"
@@ -31,20 +33,23 @@ class ClientStreamImpl final : public ClientStream {
   Status SendOpening(codec::WriteBody body);
 
   Context& context() override { return s_.ctx; }
-  Status SendMsg(const google::protobuf::Message& msg) override { return SendBody(&msg); }
-  bool RecvMsg(google::protobuf::Message& msg) override { return RecvBody(&msg); }
-  Status SendBody(codec::WriteBody body) override;
-  bool RecvBody(codec::ReadBody body) override;
-  Status status() const override { return status_; }
+  Status SendMsg(const google::protobuf::Message& msg) override;
+  bool RecvMsg(google::protobuf::Message& msg) override;
+  Status SendFrame(const codec::Frame& frame) override;
+  bool RecvFrame(codec::Frame& frame) override;
+  Status status() const override;
   Status CloseSend() override;
   Status Close() override;
 
  private:
   Status Send(codec::WriteBody body, bool eos);
+  bool Recv(codec::ReadBody body);
+  Status Fail(Status why);  // records the stream's first failure; returns it
 
   StreamSetup s_;
+  mutable std::mutex mu_;  // status_ and closed_: a sender and a receiver thread may share them
   Status status_;
-  bool send_closed_ = false;
+  std::atomic<bool> send_closed_ = false;
   bool closed_ = false;
   uint64_t cancel_id_ = 0;
 };

@@ -29,20 +29,6 @@ bool DefaultRetry(const Error& error, int) {
          (error.id == error_ids::kClient && error.detail.rfind("connection error:", 0) == 0);
 }
 
-Status ClientStream::SendBody(codec::WriteBody body) {
-  if (auto* msg = std::get_if<const google::protobuf::Message*>(&body); msg && *msg) {
-    return SendMsg(**msg);
-  }
-  return errors::New(error_ids::kClient, "this stream sends only protobuf messages", 501);
-}
-
-bool ClientStream::RecvBody(codec::ReadBody body) {
-  if (auto* msg = std::get_if<google::protobuf::Message*>(&body); msg && *msg) {
-    return RecvMsg(**msg);
-  }
-  return false;
-}
-
 namespace client_detail {
 
 Error ClientError(int code, std::string detail) {

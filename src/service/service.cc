@@ -180,6 +180,8 @@ std::string Service::Usage() {
   return out;
 }
 
+std::vector<std::string> Service::FlagNames() { return {std::begin(kFlags), std::end(kFlags)}; }
+
 Status Service::Init(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const auto& a : args) {

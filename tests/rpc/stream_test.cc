@@ -139,15 +139,15 @@ TEST_P(StreamTest, JsonFramesBothWays) {
   ASSERT_TRUE(s.ok()) << s.error();
   for (const char* name : {"a", "b"}) {
     codec::Frame out{fmt::format(R"({{"name":"{}"}})", name)};
-    ASSERT_TRUE((*s)->SendBody(&out).ok());
+    ASSERT_TRUE((*s)->SendFrame(out).ok());
     codec::Frame in;
-    ASSERT_TRUE((*s)->RecvBody(&in)) << (*s)->status().error();
+    ASSERT_TRUE((*s)->RecvFrame(in)) << (*s)->status().error();
     EXPECT_EQ(in.data, fmt::format("{{\"msg\":\"echo {}\"}}\n",
                                    name));  // Go's json.Encoder ends with a newline
   }
   ASSERT_TRUE((*s)->CloseSend().ok());
   codec::Frame end;
-  EXPECT_FALSE((*s)->RecvBody(&end));
+  EXPECT_FALSE((*s)->RecvFrame(end));
   EXPECT_TRUE((*s)->status().ok()) << (*s)->status().error();
 }
 

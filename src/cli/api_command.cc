@@ -1,0 +1,76 @@
+// `micro api`: the API gateway (micro::api, include/micro/api.h) until SIGINT/SIGTERM.
+#include <pthread.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+
+#include "micro/api.h"
+#include "micro/cli.h"
+
+namespace micro::cli {
+namespace {
+
+struct ApiArgs {
+  api::GatewayOptions options = api::OptionsFromEnv();
+  std::string read_timeout;
+};
+
+// Blocks SIGINT/SIGTERM in this thread and every thread started after it, so sigwait below
+// receives them (the I/O threads Connect starts inherit the mask).
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int ServeApi(Env& env, const api::GatewayOptions& options) {
+  sigset_t stop = BlockStopSignals();
+  auto service = env.Connect();
+  if (!service) return env.Fail(service.error(), kUsage);
+  auto gateway = api::Gateway::Start(options, api::PartsOf(**service));
+  if (!gateway) return env.Fail(gateway.error(), gateway.error().code == 400 ? kUsage : kFailed);
+  env.out() << "API gateway listening on " << (*gateway)->Addr() << std::endl;
+  int sig = 0;
+  sigwait(&stop, &sig);
+  (*gateway)->Close();
+  return kOk;
+}
+
+}  // namespace
+
+void AddApiCommand(Program& program) {
+  program.Add("api", "Run the API gateway: HTTP in, RPC out (docs/toolkit.md)", [](CLI::App& cmd) {
+    auto args = std::make_shared<ApiArgs>();
+    auto& o = args->options;
+    cmd.add_option("--address", o.address, "listen address; $MICRO_API_ADDRESS")
+        ->capture_default_str();
+    cmd.add_option("--handler", o.handler,
+                   "meta, rpc, api, http (proxy), event or web; $MICRO_API_HANDLER")
+        ->capture_default_str();
+    cmd.add_option("--resolver", o.resolver,
+                   "micro, host, path, vpath or grpc; $MICRO_API_RESOLVER")
+        ->capture_default_str();
+    cmd.add_option("--namespace", o.ns, "service name prefix (\"\" for plain names)")
+        ->capture_default_str();
+    cmd.add_option("--enable_rpc", o.enable_rpc, "serve POST /rpc")->capture_default_str();
+    cmd.add_option("--enable_cors", o.enable_cors, "CORS headers and preflight")
+        ->capture_default_str();
+    cmd.add_option("--max_body", o.max_body_bytes, "largest request body in bytes (else 413)")
+        ->capture_default_str();
+    cmd.add_option("--read_timeout", args->read_timeout,
+                   "a request must arrive whole within this (Go duration, default 30s)");
+    return Action([args](Env& env) {
+      if (!args->read_timeout.empty()) {
+        auto d = ParseGoDuration(args->read_timeout);
+        if (!d) return env.Usage("--read_timeout: " + d.error().detail);
+        args->options.read_timeout = *d;
+      }
+      return ServeApi(env, args->options);
+    });
+  });
+}
+
+}  // namespace micro::cli
