@@ -11,10 +11,14 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2
 trap cleanup EXIT
 wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; return 1; }
 
-MICRO_LOG_LEVEL=warn taskset -c 0 "$build/bench/micro-bench-server" --server_address 127.0.0.1:9191 \
+# PIN=1: server on core 0, gateway and wrk on core 1. Default: no pinning (the three share both
+# cores as the scheduler likes: the ratio is then the CPU cost of the extra hop).
+pin0= pin1=
+if [[ ${PIN:-0} == 1 ]]; then pin0="taskset -c 0" pin1="taskset -c 1"; fi
+MICRO_LOG_LEVEL=warn $pin0 "$build/bench/micro-bench-server" --server_address 127.0.0.1:9191 \
   >"$work/server.log" 2>&1 &
 pids+=($!)
-MICRO_LOG_LEVEL=warn taskset -c 1 "$build/tools/micro/micro" api --address 127.0.0.1:8080 \
+MICRO_LOG_LEVEL=warn $pin1 "$build/tools/micro/micro" api --address 127.0.0.1:8080 \
   --handler rpc --namespace "" >"$work/api.log" 2>&1 &
 pids+=($!)
 wait_port 9191
@@ -57,7 +61,7 @@ done
 
 run() {  # name url lua connections -> "qps p50_us"
   local out
-  out=$(taskset -c 1 wrk -t1 -c"$4" -d"${secs}s" --latency -s "$3" "$2")
+  out=$($pin1 wrk -t1 -c"$4" -d"${secs}s" --latency -s "$3" "$2")
   local qps p50
   qps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v)} else if (v ~ /ms$/) {sub(/ms/,"",v); v*=1000} else if (v ~ /s$/) {sub(/s/,"",v); v*=1e6}; print v}' <<<"$out")

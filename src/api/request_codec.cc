@@ -157,6 +157,7 @@ Result<json> ParseJson(std::string_view text, std::string_view error_id) {
 
 json QueryToJson(std::string_view raw_query) {
   json root = json::object();
+  if (raw_query.empty()) return root;
   for (const auto& [key, value] : http::ParseQuery(raw_query)) {
     if (key.empty()) continue;
     Place(root, KeyPath(key), QueryValue(value));
@@ -220,9 +221,10 @@ std::string RpcHandlerJson(const http::ServerRequest& request) {
     if (MediaType(request.header.GetOr("Content-Type")) == kFormType) {
       fields.merge_patch(QueryToJson(request.body));
     } else if (!TrimSpace(request.body).empty()) {
+      // No query: the body as sent (numbers and order untouched; not JSON: the service decides).
+      if (fields.empty()) return request.body;
       auto body = ParseJson(request.body, api::kErrorId);
-      if (!body) return request.body;           // not JSON: the service decides
-      if (fields.empty()) return request.body;  // as sent, numbers and order untouched
+      if (!body) return request.body;
       fields.merge_patch(*body);
     }
   }
