@@ -90,8 +90,8 @@ struct ServerReply {
 using ServerHandler = std::function<asio::awaitable<ServerReply>(ServerRequest&)>;
 
 struct ServerOptions {
-  std::string address =
-      "127.0.0.1:0";  // host:port; ":0" all interfaces; port ranges as ParseHostPort
+  // host:port; ":0" all interfaces; port ranges as ParseHostPort.
+  std::string address = "127.0.0.1:0";
   bool secure = false;
   TlsOptions tls{};
   std::size_t max_header_bytes = 64 * 1024;
