@@ -58,8 +58,9 @@ struct RawCall {
   std::string_view error_id;  // id for errors with code 0
 };
 
+// call is the caller's named object (g++ 12 destroys temporaries inside co_await twice).
 asio::awaitable<Result<std::string>> Call(const GatewayState& state, const ServerRequest& request,
-                                          RawCall call) {
+                                          RawCall& call) {
   Context ctx;
   ctx.metadata() = api_detail::MetadataFrom(request);
   codec::Frame in{std::move(call.body)}, out;
@@ -114,7 +115,7 @@ asio::awaitable<ServerReply> ServeRpcEndpoint(std::shared_ptr<GatewayState> stat
               .address = call->address,
               .timeout = TimeoutHeader(request),
               .error_id = kRpcErrorId};
-  auto answer = co_await Call(*state, request, std::move(raw));
+  auto answer = co_await Call(*state, request, raw);
   if (!answer) co_return ErrorReply(answer.error());
   co_return JsonReply(200, std::move(*answer));
 }
@@ -124,7 +125,7 @@ asio::awaitable<ServerReply> ServeRpc(std::shared_ptr<GatewayState> state, Serve
                                       Route route) {
   const std::string original = std::string(request.header.GetOr("Content-Type"));
   const std::string media = MediaType(original);
-  RawCall call{.route = std::move(route), .error_id = kErrorId};
+  RawCall call{.route = route, .error_id = kErrorId};
   if (IsProtoType(media)) {
     call.content_type = media;
     call.body = request.body;
@@ -143,7 +144,7 @@ asio::awaitable<ServerReply> ServeRpc(std::shared_ptr<GatewayState> state, Serve
     call.body = api_detail::RpcHandlerJson(request);
   }
   const std::string reply_type = IsProtoType(media) ? call.content_type : "application/json";
-  auto answer = co_await Call(*state, request, std::move(call));
+  auto answer = co_await Call(*state, request, call);
   if (!answer) co_return ErrorReply(answer.error());
   ServerReply reply;
   if (answer->empty()) {
@@ -158,11 +159,11 @@ asio::awaitable<ServerReply> ServeRpc(std::shared_ptr<GatewayState> state, Serve
 // The api handler: go.api.Request in, go.api.Response out.
 asio::awaitable<ServerReply> ServeApi(std::shared_ptr<GatewayState> state, ServerRequest& request,
                                       Route route) {
-  RawCall raw{.route = std::move(route),
+  RawCall raw{.route = route,
               .content_type = "application/json",
               .body = api_detail::ApiRequestJson(request),
               .error_id = kErrorId};
-  auto answer = co_await Call(*state, request, std::move(raw));
+  auto answer = co_await Call(*state, request, raw);
   if (!answer) co_return ErrorReply(answer.error());
   auto reply = api_detail::ApiResponseReply(*answer);
   if (!reply) co_return ErrorReply(reply.error());
@@ -240,22 +241,17 @@ asio::awaitable<ServerReply> Dispatch(std::shared_ptr<GatewayState> state, Serve
       if (kind == HandlerKind::kMeta) info.kind = found.kind;
     }
   }
-  switch (info.kind) {
-    case HandlerKind::kApi:
-      co_return co_await ServeApi(state, request, std::move(*route));
-    case HandlerKind::kEvent:
-      co_return co_await ServeEvent(state, request);
-    case HandlerKind::kHttp:
-    case HandlerKind::kWeb:
-      co_return co_await api_detail::ServeProxy(state, request, route->service,
-                                                info.kind == HandlerKind::kWeb);
-    default:
-      break;
+  // An if-chain, not a switch: g++ 12 miscompiles co_await inside switch statements.
+  if (info.kind == HandlerKind::kApi) co_return co_await ServeApi(state, request, *route);
+  if (info.kind == HandlerKind::kEvent) co_return co_await ServeEvent(state, request);
+  if (info.kind == HandlerKind::kHttp || info.kind == HandlerKind::kWeb) {
+    const bool web = info.kind == HandlerKind::kWeb;
+    co_return co_await api_detail::ServeProxy(state, request, route->service, web);
   }
   if (info.stream && request.WantsWebSocket()) {
-    co_return api_detail::ServeStream(state, request, std::move(*route));
+    co_return api_detail::ServeStream(state, request, *route);
   }
-  co_return co_await ServeRpc(state, request, std::move(*route));
+  co_return co_await ServeRpc(state, request, *route);
 }
 
 class GatewayImpl final : public Gateway {

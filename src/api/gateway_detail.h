@@ -41,6 +41,6 @@ asio::awaitable<http::ServerReply> ServeProxy(std::shared_ptr<GatewayState> stat
 
 // A stream endpoint over WebSocket: one JSON message per frame both ways.
 http::ServerReply ServeStream(std::shared_ptr<GatewayState> state, http::ServerRequest& request,
-                              api::Route route);
+                              const api::Route& route);
 
 }  // namespace micro::api_detail

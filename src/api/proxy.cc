@@ -89,8 +89,8 @@ asio::awaitable<void> Tunnel(http::ByteStream& down, std::string address, std::s
   auto hp = plugin::ParseHostPort(address);
   if (!hp) co_return;
   tcp::resolver resolver(down.executor());
-  auto [rec, endpoints] =
-      co_await resolver.async_resolve(hp->host, std::to_string(hp->min_port), kProxyNoThrow);
+  const std::string port = std::to_string(hp->min_port);  // named: no temporaries in co_await
+  auto [rec, endpoints] = co_await resolver.async_resolve(hp->host, port, kProxyNoThrow);
   if (rec) co_return;
   tcp::socket up(down.executor());
   auto [cec, ep] = co_await asio::async_connect(up, endpoints, kProxyNoThrow);
@@ -135,7 +135,8 @@ asio::awaitable<http::ServerReply> ServeProxy(std::shared_ptr<GatewayState> stat
   out.header.Set("X-Forwarded-For",
                  xff.empty() ? ClientIp(request) : xff + ", " + ClientIp(request));
   out.body = request.body;
-  auto rsp = co_await state->proxy_client->Send(address, std::move(out));
+  Context ctx;
+  auto rsp = co_await state->proxy_client->Send(address, std::move(out), ctx);
   if (!rsp) {
     co_return ErrorReply(errors::New(std::string(api::kErrorId),
                                      "proxy to " + service + ": " + rsp.error().detail, 502));

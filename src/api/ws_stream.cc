@@ -109,8 +109,12 @@ asio::awaitable<void> ServiceToBrowser(http::WebSocket& ws, Bridge& bridge, bool
     if (item.kind == FromService::kData && open) {
       open = static_cast<bool>(co_await ws.Write(item.data, binary));
     } else if (item.kind == FromService::kEnd && open) {
-      if (!item.status) (void)co_await ws.Write(item.status.error().ToJson(), false);
-      co_await ws.Close(item.status ? 1000 : 1011);
+      if (!item.status) {
+        const std::string error_json = item.status.error().ToJson();  // named: see Call
+        (void)co_await ws.Write(error_json, false);
+      }
+      const uint16_t code = item.status ? 1000 : 1011;
+      co_await ws.Close(code);
       open = false;
     }
   }
@@ -127,7 +131,7 @@ asio::awaitable<void> BridgeStream(http::ByteStream& raw, std::shared_ptr<Gatewa
   const bool binary = (*ws)->protocol() == "binary";
   auto bridge = std::make_shared<Bridge>();
   bridge->client = state->parts.client;
-  bridge->route = std::move(route);
+  bridge->route = route;
   bridge->metadata = MetadataFrom(*request);
   std::thread worker([bridge] { bridge->Run(); });
   co_await (BrowserToService(**ws, *bridge) && ServiceToBrowser(**ws, *bridge, binary));
@@ -137,10 +141,10 @@ asio::awaitable<void> BridgeStream(http::ByteStream& raw, std::shared_ptr<Gatewa
 }  // namespace
 
 http::ServerReply ServeStream(std::shared_ptr<GatewayState> state, http::ServerRequest& request,
-                              api::Route route) {
+                              const api::Route& route) {
   http::ServerReply reply;
   reply.take_over = [state, req = std::make_shared<http::ServerRequest>(request),
-                     route = std::move(route)](http::ByteStream& raw) -> asio::awaitable<void> {
+                     route](http::ByteStream& raw) -> asio::awaitable<void> {
     co_await BridgeStream(raw, state, req, route);
   };
   return reply;
