@@ -17,6 +17,7 @@
 #include "api.pb.h"
 #include "greeter.pb.h"
 #include "http/server.h"
+#include "http/websocket.h"
 #include "micro/api.h"
 #include "micro/broker.h"
 #include "micro/client.h"
@@ -182,6 +183,19 @@ class GatewayTest : public ::testing::Test {
         Runtime::Default().executor(), {.address = "127.0.0.1:0"},
         [](http::ServerRequest& req) -> asio::awaitable<http::ServerReply> {
           http::ServerReply reply;
+          if (req.WantsWebSocket()) {  // the web handler's tunnel: echo with a prefix
+            reply.take_over = [&req](http::ByteStream& raw) -> asio::awaitable<void> {
+              auto ws = co_await http::AcceptWebSocket(raw, req);
+              if (!ws.ok()) co_return;
+              for (;;) {
+                auto msg = co_await (*ws)->Read();
+                if (!msg.ok()) break;
+                const std::string answer = "shop " + req.path + ": " + msg->data;
+                if (!co_await (*ws)->Write(answer)) break;
+              }
+            };
+            co_return reply;
+          }
           reply.status = req.path == "/shop/missing" ? 404 : 200;
           reply.header.emplace_back("Content-Type", "text/plain");
           reply.header.emplace_back("X-Shop", "1");
@@ -328,6 +342,17 @@ TEST_F(GatewayTest, HttpHandlerProxiesToTheRegisteredNode) {
   auto none = Curl({url_ + "/nowhere/x"});
   EXPECT_EQ(none.status, 404);
   EXPECT_EQ(json::parse(none.body)["id"], "go.micro.registry");
+}
+
+TEST_F(GatewayTest, WebHandlerProxiesHttpAndTunnelsWebSockets) {
+  StartGateway({.handler = "web"});
+  auto r = Curl({url_ + "/shop/index.html"});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "GET /shop/index.html xff=127.0.0.1 body=");
+  std::string script = std::string(MICRO_TEST_SOURCE_DIR) + "/api/ws_client.py";
+  EXPECT_EQ(RunCommand("/usr/bin/python3 " + script + " ws://" + gateway_->Addr() +
+                       "/shop/live 'one' 'two'"),
+            "T shop /shop/live: one\nT shop /shop/live: two\nclosed\n");
 }
 
 TEST_F(GatewayTest, EventHandlerPublishesGoApiEvent) {
