@@ -140,6 +140,27 @@ Result<std::string> RequestText(const json& value) {
 
 }  // namespace
 
+std::vector<std::string> CleanPathSegments(std::string_view path) {
+  std::vector<std::string> parts;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    std::size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view segment = path.substr(i, j - i);
+    if (segment == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!segment.empty() && segment != ".") {
+      parts.emplace_back(segment);
+    }
+    i = j + 1;
+  }
+  return parts;
+}
+
+bool IsVersionSegment(std::string_view s) {
+  return s.size() > 1 && s[0] == 'v' && s.find_first_not_of("0123456789", 1) == std::string::npos;
+}
+
 std::string MediaType(std::string_view content_type) {
   return Lower(TrimSpace(content_type.substr(0, content_type.find(';'))));
 }
@@ -283,25 +304,10 @@ Result<http::ServerReply> ApiResponseReply(std::string_view text) {
 }
 
 EventRoute ResolveEvent(std::string_view path, std::string_view ns) {
-  // path.Clean, leading '/' removed, split on '/'.
-  std::vector<std::string> parts;
-  std::size_t i = 0;
-  std::string_view rest = path;
-  while (i < rest.size()) {
-    std::size_t j = rest.find('/', i);
-    if (j == std::string_view::npos) j = rest.size();
-    std::string_view seg = rest.substr(i, j - i);
-    if (seg == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!seg.empty() && seg != ".") {
-      parts.emplace_back(seg);
-    }
-    i = j + 1;
-  }
+  const std::vector<std::string> parts = CleanPathSegments(path);
   if (parts.empty()) return {std::string(ns), "event"};
   std::string topic = api::WithNamespace(ns, parts[0]);
-  if (parts.size() > 1 && parts[0].size() > 1 && parts[0][0] == 'v' &&
-      parts[0].find_first_not_of("0123456789", 1) == std::string::npos) {
+  if (parts.size() > 1 && IsVersionSegment(parts[0])) {
     // /v1/foo/bar -> ns.v1.foo; the name still starts at foo ("foo.bar"), as go-micro's does.
     topic = api::WithNamespace(ns, parts[0] + "." + parts[1]);
   }

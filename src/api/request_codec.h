@@ -8,11 +8,17 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/server.h"
 #include "micro/status.h"
 
 namespace micro::api_detail {
+
+// Go's path.Clean, then split on '/': "//a/./b/../c/" -> {"a", "c"}; "/" -> {}.
+std::vector<std::string> CleanPathSegments(std::string_view path);
+// ^v[0-9]+$
+bool IsVersionSegment(std::string_view segment);
 
 // Go's mime.ParseMediaType, loosely: the type before ';', trimmed and lower-cased.
 std::string MediaType(std::string_view content_type);

@@ -2,53 +2,24 @@
 #include <string>
 #include <vector>
 
+#include "api/request_codec.h"
 #include "micro/api.h"
 #include "micro/errors.h"
 
 namespace micro::api {
 namespace {
 
-// Go's path.Clean for an absolute path: "//a/./b/../c/" -> "/a/c".
-std::string CleanPath(std::string_view path) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i <= path.size()) {
+// strings.Split(path, "/") without the part before the leading '/' (empty parts are kept).
+std::vector<std::string> SplitRawPath(std::string_view path) {
+  std::vector<std::string> parts;
+  std::size_t i = !path.empty() && path[0] == '/' ? 1 : 0;
+  while (i <= path.size() && !path.empty()) {
     std::size_t j = path.find('/', i);
     if (j == std::string_view::npos) j = path.size();
-    std::string_view part = path.substr(i, j - i);
-    if (part == "..") {
-      if (!out.empty()) out.pop_back();
-    } else if (!part.empty() && part != ".") {
-      out.push_back(part);
-    }
-    i = j + 1;
-  }
-  std::string clean;
-  for (auto part : out) {
-    clean += '/';
-    clean += part;
-  }
-  return clean.empty() ? "/" : clean;
-}
-
-std::vector<std::string> SplitPath(std::string_view clean) {
-  std::vector<std::string> parts;
-  std::size_t i = clean.empty() || clean[0] != '/' ? 0 : 1;
-  while (i < clean.size()) {
-    std::size_t j = clean.find('/', i);
-    if (j == std::string_view::npos) j = clean.size();
-    parts.emplace_back(clean.substr(i, j - i));
+    parts.emplace_back(path.substr(i, j - i));
     i = j + 1;
   }
   return parts;
-}
-
-bool IsVersion(std::string_view s) {  // ^v[0-9]+$
-  if (s.size() < 2 || s[0] != 'v') return false;
-  for (char c : s.substr(1)) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
 }
 
 bool IsAlnum(char c) {
@@ -83,7 +54,7 @@ std::string CamelWords(std::string_view part) {
 }
 
 std::string FirstSegment(std::string_view path) {
-  auto parts = SplitPath(CleanPath(path));
+  auto parts = api_detail::CleanPathSegments(path);
   return parts.empty() ? std::string() : parts[0];
 }
 
@@ -106,7 +77,7 @@ std::string WithNamespace(std::string_view ns, std::string_view name) {
 }
 
 Route ResolveMicro(std::string_view path, std::string_view ns) {
-  auto parts = SplitPath(CleanPath(path));
+  auto parts = api_detail::CleanPathSegments(path);
   if (parts.empty()) return {};
   std::string service, method;
   const std::size_t n = parts.size();
@@ -116,7 +87,7 @@ Route ResolveMicro(std::string_view path, std::string_view ns) {
   } else if (n == 2) {
     service = parts[0];
     method = CamelWords(parts[0]) + "." + CamelWords(parts[1]);
-  } else if (n == 3 && IsVersion(parts[0])) {
+  } else if (n == 3 && api_detail::IsVersionSegment(parts[0])) {
     service = parts[0] + "." + parts[1];
     method = CamelWords(parts[1]) + "." + CamelWords(parts[2]);
   } else {
@@ -130,10 +101,10 @@ Route ResolveMicro(std::string_view path, std::string_view ns) {
 }
 
 Route ResolveProxy(std::string_view path, std::string_view method, std::string_view ns) {
-  auto parts = SplitPath(path);  // raw, as go-micro's proxyRoute splits it
-  if (parts.empty()) return {"", std::string(method)};
+  auto parts = SplitRawPath(path);  // raw, as go-micro's proxyRoute splits it
+  if (parts.empty() || (parts.size() == 1 && parts[0].empty())) return {"", std::string(method)};
   std::string service, alias;
-  if (parts.size() > 1 && IsVersion(parts[0])) {
+  if (parts.size() > 1 && api_detail::IsVersionSegment(parts[0])) {
     service = parts[0] + "." + parts[1];
     alias = parts[1];
   } else {
@@ -152,8 +123,9 @@ Result<Route> Resolve(std::string_view resolver, std::string_view path, std::str
   } else if (resolver == "path") {
     name = FirstSegment(path);
   } else if (resolver == "vpath") {
-    auto parts = SplitPath(CleanPath(path));
-    if (!parts.empty()) name = parts.size() >= 2 && IsVersion(parts[0]) ? parts[1] : parts[0];
+    auto parts = api_detail::CleanPathSegments(path);
+    if (!parts.empty())
+      name = parts.size() >= 2 && api_detail::IsVersionSegment(parts[0]) ? parts[1] : parts[0];
   } else if (resolver == "grpc") {
     name = FirstSegment(path);
     if (auto dot = name.rfind('.'); dot != std::string::npos) name.resize(dot);

@@ -41,6 +41,18 @@ std::string Quote(const std::string& s) {
   return out + "'";
 }
 
+// Runs a shell command and returns what it printed on stdout.
+std::string RunCommand(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+  }
+  return out;
+}
+
 struct HttpResult {
   int status = 0;
   Metadata header;
@@ -51,13 +63,7 @@ struct HttpResult {
 HttpResult Curl(const std::vector<std::string>& args) {
   std::string cmd = "curl -s -i --max-time 10";
   for (const auto& a : args) cmd += " " + Quote(a);
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-  }
+  const std::string out = RunCommand(cmd);
   HttpResult r;
   std::size_t at = 0;
   for (;;) {  // skip interim 1xx blocks
@@ -81,17 +87,6 @@ HttpResult Curl(const std::vector<std::string>& args) {
   }
   r.body = out.substr(at);
   return r;
-}
-
-std::string RunCommand(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-  }
-  return out;
 }
 
 // go.micro.srv.greeter: Say.Hello (unary) and Say.Stream (bidi echo).
@@ -218,6 +213,14 @@ class GatewayTest : public ::testing::Test {
     ASSERT_TRUE(gw.ok()) << gw.error();
     gateway_ = std::move(*gw);
     url_ = "http://" + gateway_->Addr();
+  }
+
+  // The gateway's address, for raw sockets.
+  asio::ip::tcp::endpoint Endpoint() const {
+    const std::string addr = gateway_->Addr();
+    const auto colon = addr.rfind(':');
+    return {asio::ip::make_address(addr.substr(0, colon)),
+            static_cast<uint16_t>(std::stoi(addr.substr(colon + 1)))};
   }
 
   std::shared_ptr<Registry> registry_;
@@ -408,10 +411,7 @@ TEST_F(GatewayTest, RootAndLimits) {
   // A client that sends half a request and stalls gets 408 and is disconnected.
   asio::io_context io;
   asio::ip::tcp::socket sock(io);
-  auto colon = gateway_->Addr().rfind(':');
-  asio::ip::tcp::endpoint ep(asio::ip::make_address(gateway_->Addr().substr(0, colon)),
-                             static_cast<uint16_t>(std::stoi(gateway_->Addr().substr(colon + 1))));
-  sock.connect(ep);
+  sock.connect(Endpoint());
   asio::write(
       sock,
       asio::buffer(std::string("POST /rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")));
@@ -441,9 +441,7 @@ TEST_F(GatewayTest, StreamEndpointOverWebSocket) {
 TEST_F(GatewayTest, ThousandConcurrentConnections) {
   StartGateway();
   asio::io_context io;
-  auto colon = gateway_->Addr().rfind(':');
-  asio::ip::tcp::endpoint ep(asio::ip::make_address(gateway_->Addr().substr(0, colon)),
-                             static_cast<uint16_t>(std::stoi(gateway_->Addr().substr(colon + 1))));
+  const asio::ip::tcp::endpoint ep = Endpoint();
   std::vector<asio::ip::tcp::socket> socks;
   for (int i = 0; i < 1000; ++i) {
     socks.emplace_back(io);
