@@ -108,23 +108,17 @@ class RawConn {
   }
   // Appends to buffer() until it holds n bytes, EOF or the deadline. True when it holds n.
   bool ReadAtLeast(std::size_t n, Duration timeout = std::chrono::seconds(5)) {
-    const auto until = Clock::now() + timeout;
-    while (buf_.size() < n) {
-      const auto left = until - Clock::now();
-      if (left <= Duration::zero()) return false;
-      auto chunk = ReadSome(left);
-      if (!chunk || chunk->empty()) {
-        eof_ = chunk.has_value();
-        return false;
-      }
-      buf_ += *chunk;
-    }
-    return true;
+    return ReadWhile([&] { return buf_.size() < n; }, timeout);
   }
   // Reads until the buffer contains needle (true) or EOF/deadline (false).
   bool ReadUntil(std::string_view needle, Duration timeout = std::chrono::seconds(5)) {
+    return ReadWhile([&] { return buf_.find(needle) == std::string::npos; }, timeout);
+  }
+  // Reads while more() holds: true once it does not, false at EOF or the deadline.
+  template <class More>
+  bool ReadWhile(More more, Duration timeout) {
     const auto until = Clock::now() + timeout;
-    while (buf_.find(needle) == std::string::npos) {
+    while (more()) {
       const auto left = until - Clock::now();
       if (left <= Duration::zero()) return false;
       auto chunk = ReadSome(left);

@@ -82,12 +82,22 @@ ServerHandler EchoServer(Seen& seen) {
   };
 }
 
+// Runs a Python websocket-client script (Debian's python3-websocket) against url; returns its
+// exit code and puts what it printed (stdout and stderr) in *out.
+int RunPythonClient(const std::string& source, const std::string& url, std::string* out) {
+  const std::string script =
+      ::testing::TempDir() + "/micro_websocket_" + std::to_string(::getpid()) + ".py";
+  std::ofstream(script) << source;
+  const int code = RunCommand("/usr/bin/python3 " + script + " " + url + " 2>&1", out);
+  std::remove(script.c_str());
+  return code;
+}
+
 TEST(WebSocketTest, PythonClientTextBinaryBigPingAndClose) {
   Seen seen;
   TestServer server({}, EchoServer(seen));
   ASSERT_TRUE(server.ok()) << server.error();
-  const std::string script = "/tmp/micro_websocket_test_" + std::to_string(::getpid()) + ".py";
-  std::ofstream(script) << R"(import sys, websocket
+  const std::string source = R"(import sys, websocket
 ws = websocket.create_connection(sys.argv[1], subprotocols=["binary", "chat"], timeout=10)
 assert ws.subprotocol == "chat", ws.subprotocol
 ws.send("h\u00e9llo")
@@ -109,9 +119,7 @@ ws.close(status=1000, reason=b"done")
 print("ok")
 )";
   std::string out;
-  const int code =
-      RunCommand("/usr/bin/python3 " + script + " ws://" + server->Addr() + "/ws 2>&1", &out);
-  std::remove(script.c_str());
+  const int code = RunPythonClient(source, "ws://" + server->Addr() + "/ws", &out);
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "ok\n");
   ASSERT_TRUE(Eventually([&] { return seen.ended() == 1; }));
@@ -126,9 +134,7 @@ TEST(WebSocketTest, PythonClientSeesTheServersClose) {
   Seen seen;
   TestServer server({}, EchoServer(seen));
   ASSERT_TRUE(server.ok()) << server.error();
-  const std::string script =
-      "/tmp/micro_websocket_close_test_" + std::to_string(::getpid()) + ".py";
-  std::ofstream(script) << R"(import sys, websocket
+  const std::string source = R"(import sys, websocket
 ws = websocket.create_connection(sys.argv[1], timeout=10)
 assert ws.subprotocol is None, ws.subprotocol
 ws.send("close-me")
@@ -139,9 +145,7 @@ print("ok")
 )";
   std::string out;
   const auto start = Clock::now();
-  const int code =
-      RunCommand("/usr/bin/python3 " + script + " ws://" + server->Addr() + "/ws 2>&1", &out);
-  std::remove(script.c_str());
+  const int code = RunPythonClient(source, "ws://" + server->Addr() + "/ws", &out);
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "ok\n");
   ASSERT_TRUE(Eventually([&] { return seen.ended() == 1; }));
