@@ -138,7 +138,7 @@ asio::awaitable<ServerReply> ServeRpc(std::shared_ptr<GatewayState> state, Serve
       co_return ErrorReply(errors::BadRequest(std::string(kErrorId), "json-rpc: no params"));
     }
     call.content_type = "application/json";
-    call.body = (*params)[0].dump();
+    call.body = api_detail::DumpJson((*params)[0]);
   } else {
     call.content_type = "application/json";
     call.body = api_detail::RpcHandlerJson(request);

@@ -130,7 +130,7 @@ Error RpcError(std::string detail) {
 // /rpc's `request` field: an object as it is, a string holding JSON decoded again.
 Result<std::string> RequestText(const json& value) {
   if (value.is_null()) return std::string("{}");
-  if (!value.is_string()) return value.dump();
+  if (!value.is_string()) return DumpJson(value);
   const auto& text = value.get_ref<const std::string&>();
   if (TrimSpace(text).empty()) return std::string("{}");
   auto parsed = ParseJson(text, api::kRpcErrorId);
@@ -159,6 +159,10 @@ std::vector<std::string> CleanPathSegments(std::string_view path) {
 
 bool IsVersionSegment(std::string_view s) {
   return s.size() > 1 && s[0] == 'v' && s.find_first_not_of("0123456789", 1) == std::string::npos;
+}
+
+std::string DumpJson(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string MediaType(std::string_view content_type) {
@@ -194,9 +198,10 @@ Result<RpcCall> DecodeRpcCall(const http::ServerRequest& request) {
     if (!body->is_object()) return RpcError("request body is not a JSON object");
     json req_value;
     std::string method;
-    for (const auto& [key, value] : body->items()) {
-      const std::string k = Lower(key);
-      auto text = [&]() -> std::string {
+    for (const auto& item : body->items()) {
+      const std::string k = Lower(item.key());
+      const json& value = item.value();  // (not a structured binding: clang 14 cannot capture one)
+      auto text = [&value]() -> std::string {
         return value.is_string() ? value.get<std::string>() : "";
       };
       if (k == "service") call.service = text();
@@ -249,7 +254,7 @@ std::string RpcHandlerJson(const http::ServerRequest& request) {
       fields.merge_patch(*body);
     }
   }
-  return fields.dump();
+  return DumpJson(fields);
 }
 
 std::string ApiRequestJson(const http::ServerRequest& request) {
@@ -262,7 +267,7 @@ std::string ApiRequestJson(const http::ServerRequest& request) {
   out["post"] = form ? PairsOf(http::ParseQuery(request.body)) : json::object();
   out["body"] = form ? std::string() : request.body;
   out["url"] = request.target;
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  return DumpJson(out);
 }
 
 Result<http::ServerReply> ApiResponseReply(std::string_view text) {
@@ -334,11 +339,11 @@ std::string EventJson(const EventRoute& route, const http::ServerRequest& reques
   if (request.method == "GET") {
     json data = json::object();
     for (const auto& [k, v] : http::ParseQuery(request.raw_query)) data[k].push_back(v);
-    out["data"] = data.dump();
+    out["data"] = DumpJson(data);
   } else {
     out["data"] = request.body;
   }
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  return DumpJson(out);
 }
 
 }  // namespace micro::api_detail

@@ -29,6 +29,10 @@ std::string MediaType(std::string_view content_type);
 // place (a clash between a value and an object) keep the last value.
 nlohmann::json QueryToJson(std::string_view raw_query);
 
+// Compact JSON text; invalid UTF-8 in strings (from a query or form) becomes U+FFFD instead of
+// an exception.
+std::string DumpJson(const nlohmann::json& value);
+
 // Parses JSON text, refusing what would exhaust a parser (nesting deeper than 256).
 Result<nlohmann::json> ParseJson(std::string_view text, std::string_view error_id);
 
