@@ -24,7 +24,6 @@
 // executor (the service's I/O threads). The resolver functions are pure.
 #pragma once
 
-#include <micro/broker.h>
 #include <micro/client.h>
 #include <micro/registry.h>
 #include <micro/status.h>
@@ -97,16 +96,16 @@ struct GatewayOptions {
   std::size_t max_connections = 10000;
 };
 
-// What the gateway calls through: a client (required), the registry (meta, http and web
-// handlers), a broker (event handler) and the executor to serve on.
+// What the gateway calls through: a client (required; the event handler publishes through its
+// broker), the registry (meta, http and web handlers: a RegistryCache is used as it is, any other
+// registry gets a cache of the gateway's own) and the executor to serve on.
 struct GatewayParts {
   std::shared_ptr<Client> client;
   std::shared_ptr<Registry> registry;
-  std::shared_ptr<Broker> broker;
   asio::any_io_executor executor;  // empty: the client's executor
 };
 
-// The parts of a Service (after Init).
+// The parts of a Service (after Init): its client, its registry cache and its I/O threads.
 GatewayParts PartsOf(Service& service);
 
 class Gateway {

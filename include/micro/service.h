@@ -90,6 +90,8 @@ class Service {
   std::shared_ptr<micro::Server> ServerPtr();
   std::shared_ptr<micro::Client> Client();
   std::shared_ptr<micro::Registry> Registry();
+  // The registry cache the client's selector and the broker share (lookups without copies).
+  std::shared_ptr<RegistryCache> Cache();
   std::shared_ptr<micro::Transport> Transport();
   std::shared_ptr<micro::Broker> Broker();
 

@@ -280,8 +280,7 @@ bool Truthy(std::string_view v) { return v == "1" || v == "true" || v == "TRUE" 
 GatewayParts PartsOf(Service& service) {
   GatewayParts parts;
   parts.client = service.Client();
-  parts.registry = service.Registry();
-  parts.broker = service.Broker();
+  parts.registry = service.Cache();  // shared with the client: one watch, one table
   parts.executor = parts.client->executor();
   return parts;
 }

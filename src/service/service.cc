@@ -314,6 +314,11 @@ std::shared_ptr<micro::Registry> Service::Registry() {
   return registry_;
 }
 
+std::shared_ptr<RegistryCache> Service::Cache() {
+  (void)ServerPtr();
+  return cache_;
+}
+
 std::shared_ptr<micro::Broker> Service::Broker() {
   (void)ServerPtr();
   return broker_;

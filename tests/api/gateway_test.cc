@@ -208,8 +208,7 @@ class GatewayTest : public ::testing::Test {
 
   void StartGateway(GatewayOptions options = {}) {
     options.address = "127.0.0.1:0";
-    auto gw =
-        Gateway::Start(options, {.client = client_, .registry = registry_, .broker = broker_});
+    auto gw = Gateway::Start(options, {.client = client_, .registry = registry_});
     ASSERT_TRUE(gw.ok()) << gw.error();
     gateway_ = std::move(*gw);
     url_ = "http://" + gateway_->Addr();
