@@ -348,6 +348,15 @@ TEST(ResilienceFlagsTest, FlagsAndEnvironmentTurnThemOn) {
 
 // --- p2c -----------------------------------------------------------------------------------
 
+// Under ThreadSanitizer a "fast" call takes several milliseconds with large jitter, so a 5 ms
+// difference is not a meaningful signal: the p2c tests still run (for races) but do not check
+// traffic shares there.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kCheckShares = false;
+#else
+constexpr bool kCheckShares = true;
+#endif
+
 // Two nodes of "greeter" on loopback (HTTP transport), sharing one registry; each handler
 // counts its calls and sleeps while its `slow` flag is set.
 struct TwoNodes {
@@ -409,7 +418,9 @@ TEST(ResilienceP2CTest, MostCallsGoToTheFasterNode) {
   const int fast = nodes.calls[0], slow = nodes.calls[1];
   std::printf("p2c: fast node %d calls, slow node (+5 ms) %d calls: %.1f%% fast\n", fast, slow,
               100.0 * fast / (fast + slow));
-  EXPECT_GE(fast, 0.8 * (fast + slow));
+  if (kCheckShares) {
+    EXPECT_GE(fast, 0.8 * (fast + slow));
+  }
   EXPECT_GE(slow, 1);  // it was measured (tried), not ignored
 }
 
@@ -419,7 +430,9 @@ TEST(ResilienceP2CTest, TrafficLeavesANodeThatTurnsSlowWithinASecond) {
   nodes.slow[0] = true;
   auto before = nodes.CallFor(*client, 1s);  // node 1 carries the traffic
   std::printf("p2c: node 0 slow: %d / %d\n", before[0], before[1]);
-  EXPECT_GE(before[1], 0.8 * (before[0] + before[1]));
+  if (kCheckShares) {
+    EXPECT_GE(before[1], 0.8 * (before[0] + before[1]));
+  }
   nodes.slow[0] = false;
   nodes.slow[1] = true;  // the fault, mid-run: the busy node turns slow
   auto first = nodes.CallFor(*client, 1s);
@@ -427,8 +440,10 @@ TEST(ResilienceP2CTest, TrafficLeavesANodeThatTurnsSlowWithinASecond) {
   std::printf("p2c: node 1 slow: first second %d / %d, next second %d / %d (%.1f%% to node 0)\n",
               first[0], first[1], second[0], second[1],
               100.0 * second[0] / (second[0] + second[1]));
-  EXPECT_GE(first[0], 0.5 * (first[0] + first[1]));  // already moving in the first second
-  EXPECT_GE(second[0], 0.8 * (second[0] + second[1]));
+  if (kCheckShares) {
+    EXPECT_GE(first[0], 0.5 * (first[0] + first[1]));  // already moving in the first second
+    EXPECT_GE(second[0], 0.8 * (second[0] + second[1]));
+  }
   nodes.slow[1] = false;
 }
 
