@@ -13,9 +13,14 @@
 // request over a pooled connection with the request's codec, wait for the answer. Retries
 // (default 5) follow go-micro: a 408 is retried with backoff; unlike go-micro, a connection
 // failure where nothing was sent is retried on another node too, and the failing node is
-// marked in the selector. The whole call has request_timeout (30 s, or the context's earlier
-// deadline); each attempt has connection_timeout (5 s, also sent as the `Timeout` header).
-// Timeout errors are 408s whose detail names the timeout that fired.
+// marked in the selector, and so is a server's load-shedding 503 ("server busy"). The whole
+// call has request_timeout (30 s, or the context's earlier deadline), retries and backoffs
+// included: a backoff that would end past it ends the call with the 408 at once; each attempt
+// has connection_timeout (5 s, also sent as the `Timeout` header), and its dial is cut to the
+// time left. Timeout errors are 408s whose detail names the timeout that fired (and the last
+// failure, when the deadline passed after one). Breakers, rate limits and the p2c selector's
+// feedback: micro/resilience.h, docs/resilience.md (a pick refused by an open breaker is
+// re-picked at once without using up a retry).
 //
 // Threading: every method may be called from any thread. Sync forms (Call, Stream, Send/Recv
 // of a stream) block the caller; made from an I/O thread (Runtime::InIoThread()) they return an

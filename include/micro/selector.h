@@ -136,12 +136,34 @@ class Selector {
   virtual void Mark(std::string_view service, const registry::Node& node, const Status& status) = 0;
   virtual void Reset(std::string_view service) = 0;
   virtual std::string String() const = 0;  // "registry"
+
+  // Load feedback, for latency-aware selectors (p2c). The client calls Begin when an attempt on
+  // node starts and End when it finishes, with its outcome and how long it took, then Mark. A
+  // caller that Begins an attempt must End it. Defaults: nothing.
+  virtual void Begin(std::string_view service, const registry::Node& node);
+  virtual void End(std::string_view service, const registry::Node& node, const Status& status,
+                   Duration latency);
 };
 
 // go-micro's registry selector, with working Mark/Reset. Fails (400) without a registry.
 Result<std::shared_ptr<Selector>> NewSelector(SelectorOptions options);
 
-// Named factories: "registry" and "random" (random strategy), "roundrobin".
+// Latency-aware selection ("p2c", power of two choices; not in go-micro): the registry selector
+// (cache, filters, marks) whose strategy draws two distinct nodes at random and takes the one
+// with the lower cost = latency EWMA x (calls in flight + 1). The client feeds it through
+// Begin/End: each attempt's latency enters a time-weighted EWMA (time constant `decay`); a
+// failed attempt (408, 5xx) counts as `failure_penalty` and is marked as in the registry
+// selector. A node's EWMA fades towards zero while it gets no calls (time constant
+// `idle_decay`), so a node once slow is probed again. Nodes without samples cost least, so new
+// nodes get traffic at once. SelectOptions::strategy still replaces the strategy per call.
+struct P2COptions {
+  Duration decay = std::chrono::milliseconds(100);
+  Duration idle_decay = std::chrono::milliseconds(250);
+  Duration failure_penalty = std::chrono::seconds(1);
+};
+Result<std::shared_ptr<Selector>> NewP2CSelector(SelectorOptions options, P2COptions p2c = {});
+
+// Named factories: "registry" and "random" (random strategy), "roundrobin", "p2c".
 plugin::Registry<Selector, SelectorOptions>& Selectors();
 
 }  // namespace micro

@@ -60,9 +60,16 @@ struct ServerOptions {
   Duration register_interval = std::chrono::seconds(30);
   // Stop waits this long for in-flight calls before closing connections (go-micro: no drain).
   Duration drain_timeout = std::chrono::seconds(5);
-  std::size_t handler_threads = 0;         // 0: Runtime::Cpus() (at least 2)
-  std::vector<HandlerWrapper> wrappers;    // first listed is outermost
-  std::function<Status()> register_check;  // fails: deregister until it passes again
+  std::size_t handler_threads = 0;  // 0: Runtime::Cpus() (at least 2)
+  // Load shedding: with this many unary calls running (or waiting for a handler thread), a new
+  // one is answered at once with 503 "server busy: ..." (resilience::ServerBusy) instead of
+  // queueing. Streams do not count and are never shed. 0: no limit (go-micro's behaviour).
+  std::size_t max_in_flight = 0;
+  std::vector<HandlerWrapper> wrappers;  // first listed is outermost
+  // Runs before every registration, the first one (in Start) included: while it fails the
+  // server is not registered (deregistered if it was) and Start still succeeds; re-registration
+  // retries it every register_interval.
+  std::function<Status()> register_check;
   // Carries the subscribers' messages; optional: Subscribe fails (400) at Start without one.
   std::shared_ptr<Broker> broker;
 

@@ -63,6 +63,12 @@ struct ServiceOptions {
   std::shared_ptr<Transport> transport_impl;
   std::shared_ptr<Broker> broker_impl;
 
+  // Resilience (docs/resilience.md); each also a flag. Off by default.
+  std::size_t max_in_flight = 0;  // --server_max_in_flight: shed unary calls beyond (503)
+  double server_rate_limit = 0;   // --server_rate_limit: requests/s for the whole server (429)
+  double client_rate_limit = 0;   // --client_rate_limit: call attempts/s (waits up to 1 s)
+  bool client_breaker = false;    // --client_breaker: a circuit breaker per node, defaults
+
   ClientOptions client;  // transport/selector/executor are filled in by the service
   std::vector<HandlerWrapper> wrappers;
   std::size_t threads = 0;  // I/O threads; 0: Runtime::Cpus()

@@ -19,6 +19,7 @@
 #include "client/publish.h"
 #include "micro/client.h"
 #include "micro/plugin/io.h"
+#include "micro/resilience.h"
 #include "micro/runtime.h"
 #include "micro/transport.h"
 
@@ -26,7 +27,8 @@ namespace micro {
 
 bool DefaultRetry(const Error& error, int) {
   return error.code == 408 ||
-         (error.id == error_ids::kClient && error.detail.rfind("connection error:", 0) == 0);
+         (error.id == error_ids::kClient && error.detail.rfind("connection error:", 0) == 0) ||
+         resilience::IsShed(error);
 }
 
 namespace client_detail {
@@ -78,6 +80,9 @@ asio::awaitable<Status> Exchange(std::shared_ptr<Socket> sock, const Message& ou
 }  // namespace client_detail
 
 namespace {
+
+// How many picks in one call an open breaker may refuse before the call ends with its 503.
+constexpr int kMaxBreakerSkips = 16;
 
 using client_detail::ClientError;
 using client_detail::Millis;
@@ -143,30 +148,55 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     const int retries = opts.retries.value_or(options_.retries);
     const auto& retry = opts.retry ? opts.retry : options_.retry;
     const auto& backoff = opts.backoff ? opts.backoff : options_.backoff;
+    Selector* const selector =
+        opts.address.empty() && options_.proxy.empty() ? options_.selector.get() : nullptr;
     Status last;
+    int skips = 0;  // picks refused by an open circuit breaker (nothing was sent)
+    bool skipped = false;
     for (int attempt = 0; attempt <= retries; ++attempt) {
-      if (attempt > 0) {
+      if (attempt > 0 && !skipped) {
         const Duration wait = backoff ? backoff(attempt) : Duration::zero();
         if (wait > Duration::zero()) {
+          // The call's deadline bounds the retries (go-micro's loop selects on ctx.Done()): a
+          // backoff that would end past it ends the call now, naming the last failure.
           const auto left = call_ctx.remaining();
-          if (left && *left <= wait) co_return timeout_error();
+          if (left && *left <= wait) {
+            Error late = timeout_error();
+            if (!last.ok()) late.detail += "; last error: " + last.error().detail;
+            co_return late;
+          }
           asio::steady_timer timer(co_await asio::this_coro::executor, wait);
           co_await timer.async_wait(asio::use_awaitable);
         }
       }
+      skipped = false;
       auto node = (*next)();
       if (!node)
         co_return ClientError(
             500, fmt::format("error getting next {} node: {}", req.service, node.error().detail));
+      const TimePoint started = Clock::now();
+      if (selector) selector->Begin(req.service, *node);
       last = co_await call(call_ctx, *node, req, rsp);
-      if (options_.selector && opts.address.empty() && options_.proxy.empty()) {
-        options_.selector->Mark(req.service, *node, last);
+      if (selector) {
+        selector->End(req.service, *node, last, Clock::now() - started);
+        selector->Mark(req.service, *node, last);
       }
       if (last) co_return last;
       if (call_ctx.Done()) {
-        if (call_ctx.cancelled() && !ctx.cancelled() && !ctx.Done()) co_return timeout_error();
         if (ctx.cancelled()) co_return ClientError(408, "call timeout: context canceled");
-        co_return timeout_error();
+        if (last.error().code == 408) co_return timeout_error();
+        Error late = timeout_error();  // the deadline passed after a failure of another kind
+        late.detail += "; last error: " + last.error().detail;
+        co_return late;
+      }
+      // An open breaker sent nothing: pick another node at once, without using up a retry.
+      // When every node's breaker is open the picks keep being refused, and the call ends with
+      // the breaker's 503.
+      if (resilience::IsBreakerOpen(last.error()) && skips < kMaxBreakerSkips) {
+        ++skips;
+        --attempt;
+        skipped = true;
+        continue;
       }
       if (!retry || !retry(last.error(), attempt)) break;
     }
@@ -347,6 +377,9 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       // co_await expression twice.
       DialOptions dial_options;
       dial_options.timeout = dial;
+      if (auto left = ctx.remaining(); left && *left < dial) {
+        dial_options.timeout = std::max(*left, Duration(std::chrono::milliseconds(1)));
+      }
       dial_options.executor = plugin::MakeStrand(options_.executor);
       auto sock = co_await options_.transport->Dial(node.address, dial_options);
       if (!sock) co_return ClientError(500, "connection error: " + sock.error().detail);

@@ -20,6 +20,9 @@ void Selector::SelectAsync(std::string_view service, const SelectOptions& option
   done(Select(service, options));
 }
 
+void Selector::Begin(std::string_view, const registry::Node&) {}
+void Selector::End(std::string_view, const registry::Node&, const Status&, Duration) {}
+
 namespace {
 
 using registry::SnapshotPtr;
@@ -311,6 +314,7 @@ plugin::Registry<Selector, SelectorOptions>& Selectors() {
     t->Register("registry", with(&selector::Random));
     t->Register("random", with(&selector::Random));
     t->Register("roundrobin", with(&selector::RoundRobin));
+    t->Register("p2c", [](const SelectorOptions& o) { return NewP2CSelector(o); });
     return t;
   }();
   return *table;

@@ -11,6 +11,7 @@
 
 #include "micro/broker.h"
 #include "micro/logger.h"
+#include "micro/resilience.h"
 #include "micro/runtime.h"
 #include "micro/server.h"
 #include "micro/transport.h"
@@ -74,7 +75,10 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     });
     log::Info("Transport [{}] Listening on {}", options_.transport->String(), address_);
     if (options_.registry) {
-      if (Status s = RegisterWithRetries(); !s) {
+      if (Status check = RunRegisterCheck(); !check) {
+        log::Warn("Server {}: register check failed, not registering yet: {}", options_.name,
+                  check.error());
+      } else if (Status s = RegisterWithRetries(); !s) {
         log::Error("Server register error: {}", s.error());
       }
       StartRegistrar();
@@ -188,7 +192,14 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
         continue;
       }
       Begin();
-      Message out = co_await router_.ServeUnary(in, sock->Local(), sock->Remote());
+      Message out;
+      if (options_.max_in_flight > 0 && unary_in_flight_.fetch_add(1) >= options_.max_in_flight) {
+        unary_in_flight_--;
+        out = Shed(in);
+      } else {
+        out = co_await router_.ServeUnary(in, sock->Local(), sock->Remote());
+        if (options_.max_in_flight > 0) unary_in_flight_--;
+      }
       // Only a stream's handler threads send concurrently with this loop. (No co_await in a
       // ?: expression: g++ 12 destroys its result twice.)
       Status sent;
@@ -202,6 +213,15 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       if (EqualsIgnoreCase(GetHeader(in.header, "Connection").value_or(""), "close")) break;
     }
     if (stream) stream->Abort(errors::InternalServerError(options_.name, "connection closed"));
+  }
+
+  // The answer to a unary call beyond max_in_flight: 503 at once, in the request's codec.
+  Message Shed(const Message& in) const {
+    const auto route = server_detail::ReadRouteInfo(in.header);
+    auto codec = server_detail::RequestCodec(route);
+    if (!codec) return server_detail::UnsupportedContentType(route.content_type);
+    return server_detail::ErrorResponse(codec->get(), route,
+                                        resilience::ServerBusy(options_.max_in_flight).ToJson());
   }
 
   asio::awaitable<std::shared_ptr<ServerStreamImpl>> StartStream(
@@ -309,10 +329,20 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     registrar_.reset();
   }
 
+  Status RunRegisterCheck() const {
+    if (!options_.register_check) return {};
+    try {
+      return options_.register_check();
+    } catch (const std::exception& e) {
+      return errors::InternalServerError(options_.name, "register check threw: {}", e.what());
+    }
+  }
+
   void Reregister() {
-    if (options_.register_check && !options_.register_check()) {
+    if (Status check = RunRegisterCheck(); !check) {
       if (registered_) {
-        log::Warn("Server {}: register check failed, deregistering", options_.name);
+        log::Warn("Server {}: register check failed, deregistering: {}", options_.name,
+                  check.error());
         (void)options_.registry->Deregister(Registration());
         registered_ = false;
       }
@@ -335,6 +365,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
 
   std::shared_ptr<Registrar> registrar_;  // while started with a registry
 
+  std::atomic<std::size_t> unary_in_flight_{0};  // counted only with max_in_flight
   std::mutex inflight_mu_;
   std::condition_variable inflight_cv_;
   int inflight_ = 0;

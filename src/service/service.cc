@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "micro/logger.h"
+#include "micro/resilience.h"
 
 namespace micro {
 namespace {
@@ -97,6 +98,20 @@ Status Apply(ServiceOptions& o, std::string_view name, const std::string& v) {
     if (*n > 0) o.client.pool_size = static_cast<std::size_t>(*n);
   } else if (name == "client_pool_ttl") {
     return duration(o.client.pool_ttl);
+  } else if (name == "server_max_in_flight") {
+    auto n = ParseInt(name, v);
+    if (!n) return n.status();
+    o.max_in_flight = *n > 0 ? static_cast<std::size_t>(*n) : 0;
+  } else if (name == "server_rate_limit" || name == "client_rate_limit") {
+    auto n = ParseInt(name, v);
+    if (!n) return n.status();
+    (name == "server_rate_limit" ? o.server_rate_limit : o.client_rate_limit) =
+        static_cast<double>(std::max<int64_t>(0, *n));
+  } else if (name == "client_breaker") {
+    if (v != "true" && v != "false" && v != "1" && v != "0") {
+      return errors::BadRequest(error_ids::kService, "--client_breaker: \"{}\" is not a bool", v);
+    }
+    o.client_breaker = v == "true" || v == "1";
   } else {
     return errors::BadRequest(error_ids::kService, "unknown flag --{}", name);
   }
@@ -121,7 +136,11 @@ constexpr const char* kFlags[] = {"registry",
                                   "client_retries",
                                   "client_request_timeout",
                                   "client_pool_size",
-                                  "client_pool_ttl"};
+                                  "client_pool_ttl",
+                                  "client_rate_limit",
+                                  "client_breaker",
+                                  "server_max_in_flight",
+                                  "server_rate_limit"};
 
 bool IsFlag(std::string_view name) {
   for (const char* f : kFlags) {
@@ -268,6 +287,14 @@ Status Service::Build() {
   selector_ = *sel;
 
   ClientOptions co = options_.client;
+  // Flag-made wrappers go innermost, after the program's own (which then see their errors).
+  if (options_.client_rate_limit > 0) {
+    co.call_wrappers.push_back(resilience::RateLimitCall({.rate = options_.client_rate_limit}));
+  }
+  if (options_.client_breaker) {
+    co.call_wrappers.push_back(
+        resilience::BreakerCall(std::make_shared<resilience::CircuitBreakers>()));
+  }
   co.transport = transport_;
   co.selector = selector_;
   co.broker = broker_;
@@ -276,6 +303,10 @@ Status Service::Build() {
   if (!client) return std::move(client).error();
   client_ = *client;
 
+  std::vector<HandlerWrapper> wrappers = options_.wrappers;
+  if (options_.server_rate_limit > 0) {
+    wrappers.push_back(resilience::RateLimitHandler({.rate = options_.server_rate_limit}));
+  }
   auto server = NewServer({.name = options_.name,
                            .id = options_.id,
                            .version = options_.version,
@@ -285,7 +316,8 @@ Status Service::Build() {
                            .register_ttl = options_.register_ttl,
                            .register_interval = options_.register_interval,
                            .drain_timeout = options_.drain_timeout,
-                           .wrappers = options_.wrappers,
+                           .max_in_flight = options_.max_in_flight,
+                           .wrappers = std::move(wrappers),
                            .broker = broker_,
                            .transport = transport_,
                            .registry = registry_});

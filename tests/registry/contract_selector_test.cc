@@ -12,7 +12,7 @@ SelectorContractParam FromTable(std::string name) {
 
 INSTANTIATE_TEST_SUITE_P(Table, SelectorContractTest,
                          ::testing::Values(FromTable("registry"), FromTable("random"),
-                                           FromTable("roundrobin")),
+                                           FromTable("roundrobin"), FromTable("p2c")),
                          SelectorContractName);
 
 }  // namespace
