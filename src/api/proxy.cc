@@ -9,6 +9,7 @@
 #include <random>
 
 #include "api/gateway_detail.h"
+#include "api/request_codec.h"
 #include "micro/errors.h"
 #include "micro/logger.h"
 #include "micro/plugin/address.h"
@@ -29,12 +30,6 @@ bool IsHopByHop(std::string_view name) {
     if (EqualsIgnoreCase(name, h)) return true;
   }
   return false;
-}
-
-std::string ClientIp(const http::ServerRequest& request) {
-  std::string ip = request.remote.substr(0, request.remote.rfind(':'));
-  if (ip.size() > 1 && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
-  return ip;
 }
 
 const registry::Node& PickNode(const registry::Snapshot& snapshot) {
@@ -131,9 +126,7 @@ asio::awaitable<http::ServerReply> ServeProxy(std::shared_ptr<GatewayState> stat
   for (const auto& [k, v] : request.header) {
     if (!IsHopByHop(k)) out.header.Set(k, v);
   }
-  std::string xff(request.header.GetOr("X-Forwarded-For"));
-  out.header.Set("X-Forwarded-For",
-                 xff.empty() ? ClientIp(request) : xff + ", " + ClientIp(request));
+  out.header.Set("X-Forwarded-For", ForwardedFor(request));
   out.body = request.body;
   Context ctx;
   auto rsp = co_await state->proxy_client->Send(address, std::move(out), ctx);

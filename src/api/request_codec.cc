@@ -108,13 +108,7 @@ json HeaderPairs(const http::ServerRequest& request) {
     put("Content-Type", "text/plain; charset=UTF-8");  // as Go rewrites a missing type
   }
   if (auto host = request.header.Get("Host")) put("Host", std::string(*host));
-  std::string ip = request.remote.substr(0, request.remote.rfind(':'));
-  if (ip.size() > 1 && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
-  if (!request.header.Contains("X-Forwarded-For")) {
-    put("X-Forwarded-For", ip);
-  } else {
-    put("X-Forwarded-For", std::string(request.header.GetOr("X-Forwarded-For")) + ", " + ip);
-  }
+  put("X-Forwarded-For", ForwardedFor(request));
   return out;
 }
 
@@ -159,6 +153,13 @@ std::vector<std::string> CleanPathSegments(std::string_view path) {
 
 bool IsVersionSegment(std::string_view s) {
   return s.size() > 1 && s[0] == 'v' && s.find_first_not_of("0123456789", 1) == std::string::npos;
+}
+
+std::string ForwardedFor(const http::ServerRequest& request) {
+  std::string ip = request.remote.substr(0, request.remote.rfind(':'));
+  if (ip.size() > 1 && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);  // [::1]
+  std::string prior(request.header.GetOr("X-Forwarded-For"));
+  return prior.empty() ? ip : prior + ", " + ip;
 }
 
 std::string DumpJson(const json& value) {

@@ -29,6 +29,9 @@ std::string MediaType(std::string_view content_type);
 // place (a clash between a value and an object) keep the last value.
 nlohmann::json QueryToJson(std::string_view raw_query);
 
+// The X-Forwarded-For value to send on: the request's own, then ", ", then the client's IP.
+std::string ForwardedFor(const http::ServerRequest& request);
+
 // Compact JSON text; invalid UTF-8 in strings (from a query or form) becomes U+FFFD instead of
 // an exception.
 std::string DumpJson(const nlohmann::json& value);
