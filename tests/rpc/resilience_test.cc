@@ -278,7 +278,9 @@ TEST(ResilienceBreakerTest, OpenNodeIsSkippedAndNoNodeLeftIs503) {
   ASSERT_TRUE(a.server->Start().ok());
   ASSERT_TRUE(b.server->Start().ok());
   auto breakers = std::make_shared<resilience::CircuitBreakers>(resilience::BreakerOptions{
-      .consecutive_failures = 3, .failure_ratio = 0, .open_interval = 300ms, .jitter = 0});
+      .consecutive_failures = 3, .failure_ratio = 0, .open_interval = 3s, .jitter = 0});
+  // (3 s: under TSan the 60-odd calls between a's breaker opening and the "no node left" call
+  // took over 300 ms, so a was already half-open and probed.)
   auto client =
       *NewClient({.call_wrappers = {resilience::BreakerCall(breakers)}, .transport = a.transport});
   CallOptions opts;
@@ -309,7 +311,7 @@ TEST(ResilienceBreakerTest, OpenNodeIsSkippedAndNoNodeLeftIs503) {
 
   a_fails = false;
   b_fails = false;
-  std::this_thread::sleep_for(350ms);  // past the open interval: half-open
+  std::this_thread::sleep_for(3100ms);  // past the open interval: half-open
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(call().ok());
   EXPECT_EQ(breakers->State(a.server->Address()), resilience::BreakerState::kClosed);
   EXPECT_EQ(breakers->State(b.server->Address()), resilience::BreakerState::kClosed);
