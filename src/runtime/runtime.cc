@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "micro/plugin/io.h"
+#include "runtime/allocator_tuning.h"
 #include "util/worker_pool.h"
 
 namespace micro {
@@ -25,6 +26,7 @@ std::size_t Runtime::Cpus() {
 // (The concurrency hint lets asio skip work a single-threaded io_context does not need.)
 Runtime::Runtime(std::size_t threads)
     : io_(static_cast<int>(threads == 0 ? Cpus() : threads)), work_(asio::make_work_guard(io_)) {
+  runtime_detail::TuneAllocator();
   if (threads == 0) threads = Cpus();
   if (threads == 1) plugin::MarkOneThread(io_);
   threads_.reserve(threads);
