@@ -59,16 +59,21 @@ for check in "127.0.0.1:9191/ direct" "127.0.0.1:8080/echo/call gateway" "127.0.
   grep -q "$payload" <<<"$out" || { echo "bad answer from $2: $out"; exit 1; }
 done
 
-run() {  # name url lua connections -> "qps p50_us"
-  local out
+gateway_pid=${pids[1]}
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+run() {  # name url lua connections -> "qps p50_us gateway_cpu_us_per_call"
+  local out before after
+  before=$(ticks "$gateway_pid")
   out=$($pin1 wrk -t1 -c"$4" -d"${secs}s" --latency -s "$3" "$2")
-  local qps p50
+  after=$(ticks "$gateway_pid")
+  local qps p50 cpu
   qps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" '/requests in/ {printf "%.1f", t / hz / $1 * 1e6}' <<<"$out")
   p50=$(awk '$1 == "50%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v)} else if (v ~ /ms$/) {sub(/ms/,"",v); v*=1000} else if (v ~ /s$/) {sub(/s/,"",v); v*=1e6}; print v}' <<<"$out")
   grep -q 'Non-2xx' <<<"$out" && { echo "$1: non-2xx answers"; echo "$out"; exit 1; }
-  echo "$qps $p50"
+  echo "$qps $p50 $cpu"
 }
-declare -A qps lat
+declare -A qps lat cpu
 for r in $(seq "$rounds"); do
   for name in direct gateway rpc; do
     case $name in
@@ -76,16 +81,20 @@ for r in $(seq "$rounds"); do
       gateway) url=http://127.0.0.1:8080/echo/call ;;
       rpc) url=http://127.0.0.1:8080/rpc ;;
     esac
-    read -r q _ < <(run "$name" "$url" "$work/$name.lua" 64)
-    read -r _ p < <(run "$name" "$url" "$work/$name.lua" 1)
-    echo "round $r $name: ${q} calls/s at 64 connections, p50 ${p} us at 1"
+    read -r q _ c < <(run "$name" "$url" "$work/$name.lua" 64)
+    read -r _ p _ < <(run "$name" "$url" "$work/$name.lua" 1)
+    cost=""
+    [[ $name != direct ]] && cost=", gateway CPU ${c} us/call"
+    echo "round $r $name: ${q} calls/s at 64 connections, p50 ${p} us at 1$cost"
     qps[$name]+="$q "
+    cpu[$name]+="$c "
     lat[$name]+="$p "
   done
 done
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 d=$(median "${qps[direct]}") g=$(median "${qps[gateway]}") rp=$(median "${qps[rpc]}")
 dl=$(median "${lat[direct]}") gl=$(median "${lat[gateway]}") rl=$(median "${lat[rpc]}")
-awk -v d="$d" -v g="$g" -v r="$rp" -v dl="$dl" -v gl="$gl" -v rl="$rl" 'BEGIN {
-  printf "median  direct %.0f/s p50 %.0f us | gateway /echo/call %.0f/s (%.2fx) p50 %.0f us (+%.0f) | /rpc %.0f/s (%.2fx) p50 %.0f us (+%.0f)\n",
-    d, dl, g, g / d, gl, gl - dl, r, r / d, rl, rl - dl }'
+gc=$(median "${cpu[gateway]}") rc=$(median "${cpu[rpc]}")
+awk -v d="$d" -v g="$g" -v r="$rp" -v dl="$dl" -v gl="$gl" -v rl="$rl" -v gc="$gc" -v rc="$rc" 'BEGIN {
+  printf "median  direct %.0f/s p50 %.0f us | gateway /echo/call %.0f/s (%.2fx) p50 %.0f us (+%.0f) %.1f us CPU/call | /rpc %.0f/s (%.2fx) p50 %.0f us (+%.0f) %.1f us CPU/call\n",
+    d, dl, g, g / d, gl, gl - dl, gc, r, r / d, rl, rl - dl, rc }'

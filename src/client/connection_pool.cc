@@ -3,11 +3,25 @@
 namespace micro::client_detail {
 
 ConnectionPool::Entry ConnectionPool::GetEntry(const std::string& addr) {
+  return GetEntry(addr, asio::any_io_executor());
+}
+
+ConnectionPool::Entry ConnectionPool::GetEntry(const std::string& addr,
+                                               const asio::any_io_executor& prefer) {
   std::lock_guard lock(mu_);
   auto it = idle_.find(addr);
   if (it == idle_.end()) return {};
   auto& q = it->second;
   const auto now = Clock::now();
+  if (prefer) {
+    // Newest first; the pool holds at most size_ entries per address, so the scan is short.
+    for (auto e = q.rbegin(); e != q.rend(); ++e) {
+      if (e->sock->executor() != prefer || now - e->created >= ttl_) continue;
+      Entry found = std::move(*e);
+      q.erase(std::next(e).base());
+      return found;
+    }
+  }
   while (!q.empty()) {
     Entry e = std::move(q.back());  // most recently used first: warm connections
     q.pop_back();

@@ -27,6 +27,9 @@ class ConnectionPool {
     TimePoint created;
   };
   Entry GetEntry(const std::string& addr);
+  // The same, preferring a connection whose executor is `prefer` (the caller's strand): a call
+  // made on that strand then uses the socket without hopping to another strand and back.
+  Entry GetEntry(const std::string& addr, const asio::any_io_executor& prefer);
 
  private:
   std::size_t size_;

@@ -369,8 +369,9 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     out.header.Set("Micro-Endpoint", req.endpoint);
     if (opts.conn_close) out.header.Set("Connection", "close");
 
-    // A pooled connection, or a new one.
-    auto entry = pool_.GetEntry(node.address);
+    // A pooled connection, or a new one; best one bound to the strand this call runs on.
+    const asio::any_io_executor here = co_await asio::this_coro::executor;
+    auto entry = pool_.GetEntry(node.address, here);
     if (!entry.sock) {
       const Duration dial = opts.dial_timeout.value_or(options_.dial_timeout);
       // Named, not a braced temporary: g++ 12 destroys aggregate temporaries inside a
@@ -380,7 +381,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       if (auto left = ctx.remaining(); left && *left < dial) {
         dial_options.timeout = std::max(*left, Duration(std::chrono::milliseconds(1)));
       }
-      dial_options.executor = plugin::MakeStrand(options_.executor);
+      dial_options.executor = SocketExecutor(here);
       auto sock = co_await options_.transport->Dial(node.address, dial_options);
       if (!sock) co_return ClientError(500, "connection error: " + sock.error().detail);
       entry = {*sock, Clock::now()};
@@ -396,7 +397,8 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     const auto cancel_id = ctx.OnCancel([sock = entry.sock] { sock->Close(); });
     Message in;
     Status s;
-    if (plugin::OnSameSingleThread(co_await asio::this_coro::executor, entry.sock->executor())) {
+    if (entry.sock->executor() == here ||
+        plugin::OnSameSingleThread(here, entry.sock->executor())) {
       // Nothing else can run on the socket's strand meanwhile: no hop needed.
       s = co_await client_detail::Exchange(entry.sock, out, in, budget, limit);
     } else {
@@ -419,6 +421,17 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       entry.sock->Close();
     }
     co_return DecodeResponse(**codec, in, rsp);
+  }
+
+  // The strand a new connection is bound to: the calling coroutine's own strand when it is one
+  // over the client's io_context (a gateway connection, a server handler), so that this call and
+  // later ones made from the same strand use the socket without a hop; otherwise a new strand.
+  asio::any_io_executor SocketExecutor(const asio::any_io_executor& here) const {
+    using IoStrand = asio::strand<asio::io_context::executor_type>;
+    const auto* own = options_.executor.target<asio::io_context::executor_type>();
+    const auto* strand = here.target<IoStrand>();
+    if (own && strand && &strand->get_inner_executor().context() == &own->context()) return here;
+    return plugin::MakeStrand(options_.executor);
   }
 
   // Reads the answer; in.header is moved into the codec's message (not copied).
