@@ -3,6 +3,8 @@
 # load generator that is not the bottleneck and is not of the server's own family:
 #   floor        bench/floor: minimal HTTP/1.1 keep-alive echo (the go-micro wire's floor), wrk
 #   micro-sync   micro-bench-server, sync handler (what generated code gives), wrk
+#   micro-inline micro-bench-server --server_inline_handlers true (sync handler declared
+#                non-blocking: run on the I/O thread), wrk
 #   micro-async  micro-bench-server --async (coroutine handler), wrk
 #   micro-json   micro-bench-server, sync handler, JSON body (application/json), wrk
 #   grpc         gRPC C++ callback echo, h2load (HTTP/2, one stream in flight per connection)
@@ -13,7 +15,7 @@
 # CPU per call (user+system ticks of the server process over the run / calls answered).
 # Systems alternate within each round; the table shows medians over rounds and ratios.
 #   bench/capacity.sh [--rounds 3] [--seconds 5] [--no-build] [--build-dir DIR]
-#                     [--systems "floor micro-sync micro-async micro-json grpc raw"]
+#                     [--systems "floor micro-sync micro-inline micro-async micro-json grpc raw"]
 #                     [--scenarios "64x64 64x1 65536x8"] [--cpus 0,1] [--out DIR]
 set -euo pipefail
 
@@ -24,7 +26,7 @@ SECONDS_PER_RUN=5
 BUILD_FIRST=1
 SERVER_CPU=0
 CLIENT_CPU=1
-SYSTEMS="floor micro-sync micro-async micro-json grpc raw"
+SYSTEMS="floor micro-sync micro-inline micro-async micro-json grpc raw"
 SCENARIOS="64x64 64x1 65536x8"
 OUT=""
 while [[ $# -gt 0 ]]; do
@@ -114,6 +116,7 @@ server_cmd() {  # SYSTEM PORT
     floor) echo "$B/http-floor-echo --address 127.0.0.1:$2" ;;
     raw) echo "$B/raw-echo-server --address 127.0.0.1:$2" ;;
     micro-async) echo "$B/micro-bench-server --async --registry memory --server_address 127.0.0.1:$2" ;;
+    micro-inline) echo "$B/micro-bench-server --server_inline_handlers true --registry memory --server_address 127.0.0.1:$2" ;;
     micro-*) echo "$B/micro-bench-server --registry memory --server_address 127.0.0.1:$2" ;;
     grpc) echo "$B/grpc-echo-server --address 127.0.0.1:$2" ;;
   esac

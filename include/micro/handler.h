@@ -97,6 +97,11 @@ struct Endpoint {
                                         google::protobuf::Message&)>
       async_unary;
   std::function<Status(Context&, ServerStream&)> sync_stream;
+  // A sync_unary that never blocks (no I/O, no sync client calls, no long locks): the server runs
+  // it on the I/O thread that read the request instead of handing it to the handler pool and
+  // back (two thread hops per call). A blocking library call made from it fails with an error,
+  // as from any coroutine handler, rather than stall the I/O thread.
+  bool non_blocking = false;
 };
 
 // A named group of endpoints: go-micro's handler (the "Greeter" of "Greeter.Hello").
@@ -113,12 +118,15 @@ struct HandlerOptions {
   // Extra registry metadata per endpoint, keyed by endpoint name ("Greeter.Hello"); added to
   // (and overriding) what the generated code sets, such as "stream" = "true".
   std::map<std::string, std::map<std::string, std::string>> endpoint_metadata;
+  // Every sync unary method of the handler is Endpoint::non_blocking.
+  bool non_blocking = false;
 };
 
 // Applies opts to a built handler: sets `internal`, merges endpoint metadata.
 inline void ApplyHandlerOptions(Handler& handler, const HandlerOptions& opts) {
   handler.internal = opts.internal;
   for (Endpoint& e : handler.endpoints) {
+    if (opts.non_blocking) e.non_blocking = true;
     if (auto it = opts.endpoint_metadata.find(e.name); it != opts.endpoint_metadata.end()) {
       for (const auto& [key, value] : it->second) e.metadata[key] = value;
     }

@@ -65,6 +65,9 @@ struct ServerOptions {
   // one is answered at once with 503 "server busy: ..." (resilience::ServerBusy) instead of
   // queueing. Streams do not count and are never shed. 0: no limit (go-micro's behaviour).
   std::size_t max_in_flight = 0;
+  // Every sync unary handler is treated as Endpoint::non_blocking: run on the I/O threads, no
+  // handler-pool hop. For services whose handlers only compute (see docs/rpc.md).
+  bool inline_handlers = false;
   std::vector<HandlerWrapper> wrappers;  // first listed is outermost
   // Runs before every registration, the first one (in Start) included: while it fails the
   // server is not registered (deregistered if it was) and Start still succeeds; re-registration

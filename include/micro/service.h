@@ -68,6 +68,9 @@ struct ServiceOptions {
   double server_rate_limit = 0;   // --server_rate_limit: requests/s for the whole server (429)
   double client_rate_limit = 0;   // --client_rate_limit: call attempts/s (waits up to 1 s)
   bool client_breaker = false;    // --client_breaker: a circuit breaker per node, defaults
+  // --server_inline_handlers: run every sync unary handler on the I/O threads
+  // (ServerOptions::inline_handlers; only for handlers that never block).
+  bool inline_handlers = false;
 
   ClientOptions client;  // transport/selector/executor are filled in by the service
   std::vector<HandlerWrapper> wrappers;

@@ -177,6 +177,13 @@ HandlerFunc Router::Innermost(const Endpoint& endpoint) const {
     };
   }
   auto fn = endpoint.sync_unary;
+  if (endpoint.non_blocking || options_.inline_handlers) {
+    return [this, fn](Context& ctx, const ServerRequest& req,
+                      pb::Message& rsp) -> asio::awaitable<Status> {
+      auto call = [&] { return fn(ctx, req.body, rsp); };
+      co_return RunGuarded(call);
+    };
+  }
   return [this, fn](Context& ctx, const ServerRequest& req,
                     pb::Message& rsp) -> asio::awaitable<Status> {
     auto call = [&] { return fn(ctx, req.body, rsp); };

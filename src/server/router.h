@@ -47,6 +47,7 @@ struct RouterOptions {
   std::string server_name;                   // the error id of handler failures
   std::vector<HandlerWrapper> wrappers;      // first is outermost
   util::WorkerPool* handler_pool = nullptr;  // where sync handlers run; outlives the router
+  bool inline_handlers = false;              // every sync unary handler is non-blocking
 };
 
 class Router {

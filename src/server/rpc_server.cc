@@ -43,8 +43,10 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
   explicit RpcServer(ServerOptions options)
       : options_(std::move(options)),
         pool_(options_.handler_threads, "micro-handler"),
-        router_(
-            {.server_name = options_.name, .wrappers = options_.wrappers, .handler_pool = &pool_}),
+        router_({.server_name = options_.name,
+                 .wrappers = options_.wrappers,
+                 .handler_pool = &pool_,
+                 .inline_handlers = options_.inline_handlers}),
         subscribers_(options_.name) {}
 
   ~RpcServer() override {

@@ -107,6 +107,12 @@ Status Apply(ServiceOptions& o, std::string_view name, const std::string& v) {
     if (!n) return n.status();
     (name == "server_rate_limit" ? o.server_rate_limit : o.client_rate_limit) =
         static_cast<double>(std::max<int64_t>(0, *n));
+  } else if (name == "server_inline_handlers") {
+    if (v != "true" && v != "false" && v != "1" && v != "0") {
+      return errors::BadRequest(error_ids::kService,
+                                "--server_inline_handlers: \"{}\" is not a bool", v);
+    }
+    o.inline_handlers = v == "true" || v == "1";
   } else if (name == "client_breaker") {
     if (v != "true" && v != "false" && v != "1" && v != "0") {
       return errors::BadRequest(error_ids::kService, "--client_breaker: \"{}\" is not a bool", v);
@@ -140,7 +146,8 @@ constexpr const char* kFlags[] = {"registry",
                                   "client_rate_limit",
                                   "client_breaker",
                                   "server_max_in_flight",
-                                  "server_rate_limit"};
+                                  "server_rate_limit",
+                                  "server_inline_handlers"};
 
 bool IsFlag(std::string_view name) {
   for (const char* f : kFlags) {
@@ -317,6 +324,7 @@ Status Service::Build() {
                            .register_interval = options_.register_interval,
                            .drain_timeout = options_.drain_timeout,
                            .max_in_flight = options_.max_in_flight,
+                           .inline_handlers = options_.inline_handlers,
                            .wrappers = std::move(wrappers),
                            .broker = broker_,
                            .transport = transport_,

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "micro/runtime.h"
 #include "micro/service.h"
 #include "rpc/rpc_test_util.h"
 #include "util/worker_pool.h"
@@ -208,6 +209,76 @@ TEST(SyncStreamTest, IdleStreamsDoNotStarveUnaryHandlers) {
   EXPECT_EQ(open.load(), 0);
   ASSERT_TRUE(p.server->Stop().ok());
 }
+
+// Where a sync handler runs: the handler pool by default; the I/O thread that read the request
+// when the handler is declared non-blocking (per handler, or server-wide by flag). A blocking
+// client call made from an inline handler fails at once instead of stalling the I/O thread.
+struct InlineCase {
+  const char* name;
+  bool handler_non_blocking;
+  const char* flag;  // --server_inline_handlers
+  bool expect_io_thread;
+};
+
+void PrintTo(const InlineCase& c, std::ostream* os) { *os << c.name; }
+
+class InlineHandlerTest : public ::testing::TestWithParam<InlineCase> {};
+
+TEST_P(InlineHandlerTest, SyncHandlerRunsWhereDeclared) {
+  const InlineCase c = GetParam();
+  Service svc({.name = "greeter.inline",
+               .address = "127.0.0.1:0",
+               .registry = "memory",
+               .threads = 2,
+               .handle_signals = false});
+  ASSERT_TRUE(svc.Init({"--server_inline_handlers", c.flag},
+                       [](const std::string&) { return std::optional<std::string>(); })
+                  .ok());
+  std::atomic<int> on_io{-1};
+  std::atomic<bool> blocking_call_refused{false};
+  std::shared_ptr<Client> client;
+  Handler h = testing_util::GreeterHandler([&](Context& ctx, const greeter::Request& req) {
+    on_io = Runtime::InIoThread() ? 1 : 0;
+    if (req.name() == "nested") {
+      // A sync call from the handler: fine on the pool, refused on an I/O thread.
+      greeter::Request inner;
+      inner.set_name("inner");
+      auto r = Call<greeter::Response>(*client, ctx, "greeter.inline", "Greeter.Hello", inner);
+      blocking_call_refused = !r.ok();
+    }
+    return Status{};
+  });
+  HandlerOptions ho;
+  ho.non_blocking = c.handler_non_blocking;
+  ApplyHandlerOptions(h, ho);
+  ASSERT_TRUE(svc.Server().Handle(std::move(h)).ok());
+  ASSERT_TRUE(svc.Start().ok());
+  client = svc.Client();
+
+  Context ctx;
+  greeter::Request req;
+  req.set_name("where");
+  auto rsp = Call<greeter::Response>(*client, ctx, "greeter.inline", "Greeter.Hello", req);
+  ASSERT_TRUE(rsp.ok()) << rsp.error();
+  EXPECT_EQ(rsp->msg(), "Hello where");
+  EXPECT_EQ(on_io.load(), c.expect_io_thread ? 1 : 0);
+
+  req.set_name("nested");
+  CallOptions once;
+  once.retries = 0;
+  rsp = Call<greeter::Response>(*client, ctx, "greeter.inline", "Greeter.Hello", req, once);
+  ASSERT_TRUE(rsp.ok()) << rsp.error();
+  EXPECT_EQ(blocking_call_refused.load(), c.expect_io_thread);
+  ASSERT_TRUE(svc.Stop().ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Placement, InlineHandlerTest,
+                         ::testing::Values(InlineCase{"Pool", false, "false", false},
+                                           InlineCase{"HandlerDeclared", true, "false", true},
+                                           InlineCase{"ServerFlag", false, "true", true}),
+                         [](const ::testing::TestParamInfo<InlineCase>& param_info) {
+                           return std::string(param_info.param.name);
+                         });
 
 }  // namespace
 }  // namespace micro
