@@ -62,7 +62,10 @@ Status ClientStreamImpl::Send(codec::WriteBody body, bool eos) {
   }
   Status s =
       plugin::RunBlocking(s_.sock->executor(), SendOn(s_.sock, std::move(out)), error_ids::kClient);
-  if (!s) return Fail(ClientError(500, "stream send failed: " + s.error().detail));
+  if (!s) {
+    return Fail(errors::InternalServerError(error_ids::kClientTransport,
+                                            "stream send failed: " + s.error().detail));
+  }
   return s;
 }
 

@@ -20,7 +20,10 @@ Status Publish(const ClientOptions& options, Context& ctx, std::string_view topi
   message.header = ctx.metadata();
   message.header.Set("Content-Type", content_type);
   message.header.Set("Micro-Topic", std::string(topic));
-  message.header.Set("Micro-Id", NewUuid());
+  // Spelled as go-micro v4-v6 write it: broker messages are not HTTP headers, so nothing
+  // canonicalises the key, and a Go subscriber reads the literal "Micro-ID".
+  message.header.Delete("Micro-Id");
+  message.header.Set("Micro-ID", NewUuid());
   codec::Message header{.type = codec::MessageType::kEvent, .id = "", .target = std::string(topic)};
   if (Status s = (*codec)->Write(header, body, message.body); !s) return s;
   if (Status s = options.broker->Connect(); !s) return s;  // idempotent: lazily, once

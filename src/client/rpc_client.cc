@@ -410,7 +410,9 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     if (!s) {
       entry.sock->Close();
       if (s.error().code == 408) co_return s;
-      co_return ClientError(500, "transport error: " + s.error().detail);  // sent: not retried
+      // Sent, so not retried; go-micro's id for a failed exchange.
+      co_return errors::InternalServerError(error_ids::kClientTransport,
+                                            "transport error: " + s.error().detail);
     }
     const bool reusable =
         !opts.conn_close &&

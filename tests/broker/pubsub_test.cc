@@ -150,6 +150,10 @@ TEST_F(PubSubTest, TypedSubscriberGetsDecodedMessagesWithGoMicroHeaders) {
     EXPECT_EQ(items[i].metadata.GetOr("Traceparent"), "abc");
     EXPECT_TRUE(IsUuidV4(items[i].metadata.GetOr("Micro-Id")))
         << items[i].metadata.GetOr("Micro-Id");
+    // The literal key go-micro v4-v6 publish and read (issue 15: wire parity).
+    bool literal = false;
+    for (const auto& [key, value] : items[i].metadata) literal = literal || key == "Micro-ID";
+    EXPECT_TRUE(literal) << "no header spelled Micro-ID";
   }
 }
 

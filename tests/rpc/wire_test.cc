@@ -9,6 +9,7 @@
 #include <asio/read_until.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/write.hpp>
+#include <atomic>
 #include <map>
 #include <thread>
 
@@ -190,6 +191,35 @@ TEST(ClientWireTest, RequestBytesMatchGoMicroClient) {
     return s;
   };
   EXPECT_EQ(strip_agent(received), strip_agent(expected));
+}
+
+// A connection that fails after the request went out is go-micro's go.micro.client.transport
+// (500), and the call is not retried: the server may have acted on it.
+TEST(ClientWireTest, ExchangeFailureIsGoMicroClientTransportError) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const std::string host = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  std::atomic<int> requests{0};
+  std::thread peer([&] {
+    tcp::socket s(io);
+    acceptor.accept(s);
+    asio::streambuf buf;
+    asio::read_until(s, buf, "\r\n\r\n");
+    ++requests;
+    s.close();  // no answer
+  });
+  auto transport = *Transports().Create("http", {});
+  auto client = *NewClient({.transport = transport});
+  Context ctx;
+  greeter::Request req;
+  req.set_name("John");
+  auto rsp = Call<greeter::Response>(*client, ctx, "greeter", "Greeter.Hello", req,
+                                     {.address = {host}, .retries = 3});
+  peer.join();
+  ASSERT_FALSE(rsp.ok());
+  EXPECT_EQ(rsp.error().id, error_ids::kClientTransport);
+  EXPECT_EQ(rsp.error().code, 500);
+  EXPECT_EQ(requests.load(), 1);
 }
 
 }  // namespace
