@@ -195,7 +195,10 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       }
       Begin();
       Message out;
-      if (options_.max_in_flight > 0 && unary_in_flight_.fetch_add(1) >= options_.max_in_flight) {
+      if (!GetHeader(in.header, "Micro-Topic").value_or("").empty()) {
+        out = co_await HandleEvent(in);
+      } else if (options_.max_in_flight > 0 &&
+                 unary_in_flight_.fetch_add(1) >= options_.max_in_flight) {
         unary_in_flight_--;
         out = Shed(in);
       } else {
@@ -215,6 +218,19 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       if (EqualsIgnoreCase(GetHeader(in.header, "Connection").value_or(""), "close")) break;
     }
     if (stream) stream->Abort(errors::InternalServerError(options_.name, "connection closed"));
+  }
+
+  // A published message sent straight to this server over the transport (go-micro's
+  // HandleEvent): its subscribers run on the handler pool; the answer carries the request's
+  // headers back, with Micro-Error on failure, and no body.
+  asio::awaitable<Message> HandleEvent(const Message& in) {
+    auto deliver = [this, &in] { return subscribers_.HandleEvent(in); };
+    Status s = co_await router_.OnPool(deliver);
+    Message out;
+    out.header = in.header;
+    out.header.Delete("Content-Length");
+    if (!s) out.header.Set("Micro-Error", s.error().ToJson());
+    co_return out;
   }
 
   // The answer to a unary call beyond max_in_flight: 503 at once, in the request's codec.

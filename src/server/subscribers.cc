@@ -111,6 +111,30 @@ Status Subscribers::Deliver(const std::string& server_name, Group& group,
   return errors::InternalServerError(server_name, "subscriber error: {}", failures);
 }
 
+Status Subscribers::HandleEvent(const Message& message) const {
+  const std::string topic(message.header.GetOr("Micro-Topic"));
+  std::vector<std::shared_ptr<Group>> groups;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, group] : groups_) {
+      if (key.first == topic) groups.push_back(group);
+    }
+  }
+  if (groups.empty()) {
+    return errors::NotFound(server_name_, "no subscriber for topic {}", topic);
+  }
+  const broker::Event event{.topic = topic, .message = message};
+  std::string failures;
+  for (const auto& group : groups) {
+    if (Status s = Deliver(server_name_, *group, event); !s) {
+      if (!failures.empty()) failures += "\n";
+      failures += s.error().detail;
+    }
+  }
+  if (failures.empty()) return {};
+  return errors::InternalServerError(server_name_, "{}", failures);
+}
+
 std::vector<registry::Endpoint> Subscribers::Endpoints() const {
   std::vector<registry::Endpoint> out;
   std::lock_guard lock(mu_);

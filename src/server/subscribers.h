@@ -29,6 +29,10 @@ class Subscribers {
   Status Start(std::shared_ptr<Broker> broker);
   // Unsubscribes every group (the subscribers are kept for the next Start).
   void Stop();
+  // An event that came over the transport rather than the broker (a request carrying
+  // Micro-Topic: go-micro's HandleEvent): delivered to every subscriber of its topic, whatever
+  // its queue, started or not. Blocks while the handlers run. 404 when nothing subscribes.
+  Status HandleEvent(const Message& message) const;
   // Endpoint descriptions of the advertised subscribers, sorted by name.
   std::vector<registry::Endpoint> Endpoints() const;
   bool empty() const;

@@ -3,6 +3,7 @@
 // client's request bytes compared with the captured ones.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
@@ -11,6 +12,7 @@
 #include <asio/write.hpp>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "micro/metadata.h"
@@ -148,6 +150,73 @@ TEST_F(WireTest, IllFormedAndUnsupportedRequests) {
                                                  "{\"name\":\"again\"}")));
   r = ReadResponse(sock_, buf_);
   EXPECT_EQ(r.body, "{\"msg\":\"Hello again\"}\n");
+}
+
+// A request carrying Micro-Topic is an event for the server's subscribers (go-micro's
+// HandleEvent), not a call: delivered to every subscriber of the topic; the answer echoes the
+// headers with no body, and Micro-Error when nothing subscribes or a subscriber fails.
+TEST(EventWireTest, MicroTopicOverTheTransportGoesToSubscribers) {
+  ServerOptions options;
+  options.broker = *NewMemoryBroker();
+  RpcPair p = RpcPair::Make("http", options);
+  ASSERT_TRUE(p.server->Handle(GreeterHandler()).ok());
+  std::mutex mu;
+  std::vector<std::string> got;
+  for (const char* who : {"first", "second"}) {
+    SubscriberOptions so;
+    so.queue = who;  // two groups: both must get it
+    ASSERT_TRUE(Subscribe<greeter::Request>(
+                    *p.server, "user.created",
+                    [&, who](Context& ctx, const greeter::Request& r) {
+                      std::lock_guard lock(mu);
+                      got.push_back(std::string(who) + ":" + r.name() + ":" +
+                                    std::string(ctx.metadata().GetOr("Micro-Topic")));
+                      return r.name() == "fail" ? Status(errors::BadRequest("sub", "refused"))
+                                                : Status{};
+                    },
+                    so)
+                    .ok());
+  }
+  ASSERT_TRUE(p.server->Start().ok());
+  const std::string addr = p.server->Address();
+  asio::io_context io;
+  tcp::socket sock(io);
+  sock.connect({asio::ip::make_address("127.0.0.1"),
+                static_cast<unsigned short>(std::stoi(addr.substr(addr.rfind(':') + 1)))});
+  asio::streambuf buf;
+  auto event = [&](std::string_view topic, std::string_view body) {
+    const std::string req = "POST / HTTP/1.1\r\nHost: " + addr +
+                            "\r\nContent-Length: " + std::to_string(body.size()) +
+                            "\r\nContent-Type: application/json\r\nMicro-Id: 7\r\n"
+                            "Micro-Topic: " +
+                            std::string(topic) + "\r\n\r\n" + std::string(body);
+    asio::write(sock, asio::buffer(req));
+    return ReadResponse(sock, buf);
+  };
+
+  RawResponse r = event("user.created", R"({"name":"John"})");
+  EXPECT_EQ(r.status_line, "HTTP/1.1 200 OK");
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(r.headers["Micro-Topic"], "user.created");
+  EXPECT_EQ(r.headers.count("Micro-Error"), 0u) << r.headers["Micro-Error"];
+  {
+    std::lock_guard lock(mu);
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got,
+              (std::vector<std::string>{"first:John:user.created", "second:John:user.created"}));
+  }
+
+  r = event("user.created", R"({"name":"fail"})");
+  EXPECT_NE(r.headers["Micro-Error"].find("refused"), std::string::npos)
+      << r.headers["Micro-Error"];
+  r = event("nobody.listens", R"({"name":"x"})");
+  EXPECT_NE(r.headers["Micro-Error"].find("404"), std::string::npos) << r.headers["Micro-Error"];
+  // The same connection still serves calls.
+  asio::write(sock, asio::buffer(GoMicroRequest(addr, "application/json", "Greeter.Hello", "8",
+                                                "{\"name\":\"Ann\"}")));
+  r = ReadResponse(sock, buf);
+  EXPECT_EQ(r.body, "{\"msg\":\"Hello Ann\"}\n");
+  ASSERT_TRUE(p.server->Stop().ok());
 }
 
 TEST(ClientWireTest, RequestBytesMatchGoMicroClient) {
