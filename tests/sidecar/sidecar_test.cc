@@ -1,6 +1,6 @@
 // micro sidecar: its pure parts (registrations, calls to the app), then the real programs on a
-// real etcd: `micro sidecar`, the Python app of examples/sidecar and the C++ sum server, with
-// this process as the C++ client, publisher and subscriber.
+// real etcd: `micro sidecar` and the Python app of examples/sidecar, with this process as the
+// C++ sum service (examples/sum's Adder), C++ client, publisher and subscriber.
 #include <gtest/gtest.h>
 #include <micro/micro.h>
 
@@ -167,6 +167,14 @@ TEST(SidecarInboundTest, AppAnswersBecomeRepliesOrErrors) {
 
 constexpr auto kHealthInterval = 1s;
 
+class Adder final : public sum::AdderHandler {
+ public:
+  Status Add(Context&, const sum::AddRequest& req, sum::AddResponse& rsp) override {
+    rsp.set_sum(req.a() + req.b());
+    return {};
+  }
+};
+
 // Messages a C++ subscriber received.
 struct Inbox {
   std::mutex mu;
@@ -197,8 +205,6 @@ class SidecarEndToEnd : public ::testing::Test {
     app_port_ = testing::FreePort();
     while (app_port_ == sidecar_port_) app_port_ = testing::FreePort();
     const std::string app = "127.0.0.1:" + std::to_string(app_port_);
-    sum_ = new testing::ServerProcess(
-        "sum", {MICRO_SUM_SERVER, reg, reg_addr, "--server_address=127.0.0.1:0"});
     sidecar_ = new testing::ServerProcess(
         "sidecar", {MICRO_BINARY, reg, reg_addr, "--server_address=127.0.0.1:0", "sidecar",
                     "--address", "127.0.0.1:" + std::to_string(sidecar_port_), "--app_name",
@@ -208,30 +214,33 @@ class SidecarEndToEnd : public ::testing::Test {
         "app", {"/usr/bin/python3", MICRO_SOURCE_DIR "/examples/sidecar/app.py", "--port",
                 std::to_string(app_port_), "--sidecar",
                 "127.0.0.1:" + std::to_string(sidecar_port_)});
-    ASSERT_TRUE(sum_->Start()) << sum_->Log();
     ASSERT_TRUE(sidecar_->Start()) << sidecar_->Log();
     ASSERT_TRUE(sidecar_->WaitForPort(sidecar_port_, 15s)) << sidecar_->Log();
     ASSERT_TRUE(app_->Start()) << app_->Log();
 
-    ServiceOptions options{.name = "sidecar.test.client",
+    // The C++ sum service the app calls, in this process: examples/sum's Adder.
+    ServiceOptions options{.name = "sum",
+                           .address = "127.0.0.1:0",
                            .registry = "etcd",
                            .registry_address = {etcd_->endpoint()},
                            .handle_signals = false};
     options.client.retries = 1;
     service_ = new Service(options);
-    ASSERT_TRUE(service_->Broker()->Connect().ok());
+    ASSERT_TRUE(sum::RegisterAdderHandler(service_->Server(), std::make_shared<Adder>()).ok());
+    ASSERT_TRUE(service_->Start().ok());
+    ASSERT_TRUE(service_->Broker()->Connect().ok());  // the server connects it only to subscribe
     registry_ = service_->Registry().get();
     ASSERT_TRUE(WaitForApp(20s)) << "the app never registered\n--- sidecar:\n"
                                  << sidecar_->Log() << "\n--- app:\n"
                                  << app_->Log();
   }
   static void TearDownTestSuite() {
+    if (service_) (void)service_->Stop();
     delete service_;
     service_ = nullptr;
     delete app_;
     delete sidecar_;
-    delete sum_;
-    app_ = sidecar_ = sum_ = nullptr;
+    app_ = sidecar_ = nullptr;
   }
   void SetUp() override {
     if (!skip_.empty()) GTEST_SKIP() << skip_;
@@ -259,7 +268,6 @@ class SidecarEndToEnd : public ::testing::Test {
   }
 
   static inline testing::EtcdServer* etcd_ = nullptr;
-  static inline testing::ServerProcess* sum_ = nullptr;
   static inline testing::ServerProcess* sidecar_ = nullptr;
   static inline testing::ServerProcess* app_ = nullptr;
   static inline Service* service_ = nullptr;
@@ -336,7 +344,8 @@ TEST_F(SidecarEndToEnd, PubSubBothWaysOverTheWebSocket) {
   for (int i = 0; i < 50 && !arrived; ++i) {
     Message m{.header = {{"Content-Type", "application/json"}},
               .body = R"({"text":"from c++ )" + std::to_string(i) + "\"}"};
-    ASSERT_TRUE(broker->Publish("greeter.events", m).ok());
+    Status published = broker->Publish("greeter.events", m);
+    ASSERT_TRUE(published.ok()) << published.error();
     std::this_thread::sleep_for(300ms);
     auto r = Curl({"-H", "Content-Type: application/json", "-d",
                    R"({"service":"greeter","endpoint":"Greeter.Received","request":{}})",

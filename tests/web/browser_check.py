@@ -5,8 +5,8 @@ WebDriver HTTP API (standard library only).
 usage: browser_check.py --url http://127.0.0.1:P --artifacts DIR --live-cmd 'cmd ...'
                         --xss NAME [--xss NAME...]
 
-Checks: greeter is listed; the list updates live when a service (started with --live-cmd, a
-greeter server registered as `live.greeter`) comes and goes; search filters; the call form
+Checks: greeter is listed; the list updates live when a service comes and goes (--live-cmd
+registers `live.greeter` while it runs and deregisters it on SIGTERM); search filters; the call form
 answers "Hello John" (and shows an error for a bad request); every --xss service name shows as
 text and no script from it runs; the service and registry pages; a phone-width layout.
 Screenshots go to DIR. Prints one line per check; exit 0 when all pass, 1 on the first failure

@@ -1,7 +1,7 @@
 // micro web in a real browser: headless Chromium (Debian's chromium + chromium-driver, driven
 // by tests/web/browser_check.py through the WebDriver protocol) against the real `micro web`
-// and greeter programs on a real etcd, with services whose names are markup registered next to
-// them. Screenshots go to <build>/test-artifacts/web/.
+// program on a real etcd, with a greeter served by this process and services whose names are
+// markup registered next to it. Screenshots go to <build>/test-artifacts/web/.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,7 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "etcd_server.h"
+#include "greeter.pb.h"
+#include "micro/errors.h"
+#include "micro/handler.h"
 #include "micro/registry.h"
+#include "micro/service.h"
 #include "support/curl.h"
 #include "support/server_process.h"
 
@@ -31,9 +35,21 @@ TEST(WebBrowserTest, DashboardListsCallsAndEscapesInChromium) {
   const std::string reg = "--registry=etcd";
   const std::string reg_addr = "--registry_address=" + etcd->endpoint();
 
-  testing::ServerProcess greeter(
-      "greeter", {MICRO_GREETER_SERVER, reg, reg_addr, "--server_address=127.0.0.1:0"});
-  ASSERT_TRUE(greeter.Start()) << greeter.Log();
+  // The greeter, as examples/greeter serves it.
+  Service greeter({.name = "greeter",
+                   .address = "127.0.0.1:0",
+                   .registry = "etcd",
+                   .registry_address = {etcd->endpoint()},
+                   .handle_signals = false});
+  Handler hello{.name = "Greeter"};
+  hello.endpoints.push_back(UnaryEndpoint<greeter::Request, greeter::Response>(
+      "Greeter.Hello", [](Context&, const greeter::Request& req, greeter::Response& rsp) {
+        if (req.name().empty()) return Status(errors::BadRequest("greeter", "name is required"));
+        rsp.set_msg("Hello " + req.name());
+        return Status{};
+      }));
+  ASSERT_TRUE(greeter.Server().Handle(std::move(hello)).ok());
+  ASSERT_TRUE(greeter.Start().ok());
   const uint16_t port = testing::FreePort();
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
   testing::ServerProcess web("micro-web", {MICRO_BINARY, reg, reg_addr, "web", "--address",
@@ -63,8 +79,10 @@ TEST(WebBrowserTest, DashboardListsCallsAndEscapesInChromium) {
 
   const std::string artifacts = MICRO_TEST_ARTIFACTS "/web";
   std::filesystem::create_directories(artifacts);
-  const std::string live_cmd = std::string(MICRO_GREETER_SERVER) + " " + reg + " " + reg_addr +
-                               " --server_address=127.0.0.1:0 --server_name=live.greeter";
+  // A service that comes and goes while the page is open: a sidecar registering an app.
+  const std::string live_cmd = std::string(MICRO_BINARY) + " " + reg + " " + reg_addr +
+                               " sidecar --address 127.0.0.1:0 --app_name live.greeter"
+                               " --app_address 127.0.0.1:1";
   std::vector<std::string> argv{"/usr/bin/python3", MICRO_TEST_SOURCE_DIR "/web/browser_check.py",
                                 "--url",            url,
                                 "--artifacts",      artifacts,
@@ -85,6 +103,7 @@ TEST(WebBrowserTest, DashboardListsCallsAndEscapesInChromium) {
     svc.nodes.push_back({.id = "markup-" + std::to_string(i), .address = "127.0.0.1:1"});
     (void)(*registry)->Deregister(svc);
   }
+  (void)greeter.Stop();
 }
 
 }  // namespace

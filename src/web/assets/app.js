@@ -217,6 +217,13 @@ function skeleton(value, depth = 0) {
   return out;
 }
 
+// One side of an endpoint: its message type (when it says more than the label) and fields.
+function ioColumn(label, value) {
+  const type = value && value.type && value.type !== label ? value.type : "";
+  return el("div", {}, el("h5", {}, label, type ? el("span.type", {}, " ", type) : null),
+            fieldsTree(value) || el("p.muted", {}, "No fields."));
+}
+
 function endpointCard(svc, ep) {
   const request = el("textarea.request", {
     rows: 6, spellcheck: "false", "aria-label": "Request JSON for " + ep.name,
@@ -231,11 +238,7 @@ function endpointCard(svc, ep) {
   const stream = ep.metadata && ep.metadata.stream === "true";
   return el("section.endpoint", {dataset: {endpoint: ep.name}},
     el("h4", {}, ep.name, stream ? el("span.chip", {}, "stream") : null),
-    el("div.io", {},
-      el("div", {}, el("h5", {}, "Request ", el("span.type", {}, ep.request ? ep.request.type : "")),
-         fieldsTree(ep.request) || el("p.muted", {}, "No fields.")),
-      el("div", {}, el("h5", {}, "Response ", el("span.type", {}, ep.response ? ep.response.type : "")),
-         fieldsTree(ep.response) || el("p.muted", {}, "No fields."))),
+    el("div.io", {}, ioColumn("Request", ep.request), ioColumn("Response", ep.response)),
     metadataList(ep.metadata),
     stream ? el("p.muted", {}, "Stream endpoints cannot be called from this form.") : form);
 }
