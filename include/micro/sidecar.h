@@ -64,7 +64,7 @@ inline constexpr std::string_view kErrorId = "go.micro.sidecar";
 struct SidecarOptions {
   std::string address = "127.0.0.1:8081";  // the HTTP API; `--address`, MICRO_SIDECAR_ADDRESS
   // The parent app: registered at start when app_name is set (then app_address is required).
-  std::string app_name;         // `--app_name`, MICRO_SIDECAR_APP_NAME
+  std::string app_name;  // `--app_name`, MICRO_SIDECAR_APP_NAME
   std::string app_version = "latest";
   std::string app_address;      // "host:port" of its HTTP server; `--app_address`
   std::string healthcheck_url;  // "http://host:port/path"; empty: always healthy

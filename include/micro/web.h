@@ -49,7 +49,7 @@ inline constexpr std::string_view kErrorId = "go.micro.web";
 
 struct DashboardOptions {
   std::string address = "127.0.0.1:8082";  // `--address`, MICRO_WEB_ADDRESS
-  std::string ns = "go.micro.web";          // `--namespace`, MICRO_WEB_NAMESPACE: web services
+  std::string ns = "go.micro.web";         // `--namespace`, MICRO_WEB_NAMESPACE: web services
   // How often the registry is read again when no watch event came (also the keep-alive of the
   // event streams).
   Duration poll_interval = std::chrono::seconds(5);

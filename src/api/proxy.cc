@@ -48,8 +48,8 @@ std::string UpstreamTarget(const std::string& target, const std::string& base_pa
 
 // The request as it arrived (its target cut as UpstreamTarget), for the upstream of a tunnel.
 std::string UpstreamHead(const http::ServerRequest& request, const std::string& base_path) {
-  std::string head = std::string(request.method) + " " +
-                     UpstreamTarget(request.target, base_path) + " HTTP/1.1\r\n";
+  std::string head = std::string(request.method) + " " + UpstreamTarget(request.target, base_path) +
+                     " HTTP/1.1\r\n";
   for (const auto& [k, v] : request.header) {
     if (EqualsIgnoreCase(k, "Content-Length")) continue;
     if (EqualsIgnoreCase(k, "X-Micro-Web-Base-Path")) continue;
@@ -127,8 +127,8 @@ asio::awaitable<http::ServerReply> ServeProxy(std::shared_ptr<GatewayState> stat
   const std::string address = PickNode(**snapshot).address;
   if (websockets && request.WantsWebSocket()) {
     http::ServerReply reply;
-    reply.take_over =
-        [address, head = UpstreamHead(request, base_path)](http::ByteStream& down) -> asio::awaitable<void> {
+    reply.take_over = [address, head = UpstreamHead(request, base_path)](
+                          http::ByteStream& down) -> asio::awaitable<void> {
       co_await Tunnel(down, address, head);
     };
     co_return reply;

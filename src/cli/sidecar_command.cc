@@ -27,8 +27,8 @@ int ServeSidecar(Env& env, sidecar::SidecarOptions options) {
   options.register_ttl = so.register_ttl;
   auto car = sidecar::Sidecar::Start(options, sidecar::PartsOf(**service));
   if (!car) return env.Fail(car.error(), car.error().code == 400 ? kUsage : kFailed);
-  env.out() << "Sidecar on http://" << (*car)->Addr() << ", mesh calls on "
-            << (*car)->InboundAddr() << std::endl;
+  env.out() << "Sidecar on http://" << (*car)->Addr() << ", mesh calls on " << (*car)->InboundAddr()
+            << std::endl;
   detail::WaitForStop(stop);
   (*car)->Close();
   return kOk;

@@ -47,7 +47,8 @@ void AddWebCommand(Program& program) {
                   if (!args->poll_interval.empty()) {
                     auto d = ParseGoDuration(args->poll_interval);
                     if (!d) return env.Usage("--poll_interval: " + d.error().detail);
-                    if (*d <= Duration::zero()) return env.Usage("--poll_interval must be positive");
+                    if (*d <= Duration::zero())
+                      return env.Usage("--poll_interval must be positive");
                     args->options.poll_interval = *d;
                   }
                   return ServeWeb(env, args->options);

@@ -22,9 +22,8 @@ asio::awaitable<R> OffLoop(util::WorkerPool& pool, std::function<R()> fn) {
     pool.Post([shared, work = std::move(work)]() mutable {
       R result = work();
       auto ex = asio::get_associated_executor(*shared);
-      asio::post(ex, [shared, result = std::move(result)]() mutable {
-        (*shared)(std::move(result));
-      });
+      asio::post(ex,
+                 [shared, result = std::move(result)]() mutable { (*shared)(std::move(result)); });
     });
   };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(

@@ -78,12 +78,12 @@ asio::awaitable<void> Subscribe(http::ByteStream& raw, BrokerSocketParts parts,
     return Status{};
   };
   auto broker = parts.broker;
-  std::function<Result<std::unique_ptr<broker::Subscriber>>()> subscribe =
-      [broker, topic, queue_name, deliver] {
-        return broker->Subscribe(topic, deliver, {.queue = queue_name});
-      };
+  std::function<Result<std::unique_ptr<broker::Subscriber>>()> subscribe = [broker, topic,
+                                                                            queue_name, deliver] {
+    return broker->Subscribe(topic, deliver, {.queue = queue_name});
+  };
   auto sub = co_await OffLoop<Result<std::unique_ptr<broker::Subscriber>>>(*parts.pool,
-                                                                            std::move(subscribe));
+                                                                           std::move(subscribe));
   if (!sub) {
     const std::string error_frame = R"({"Error":)" + sub.error().ToJson() + "}";
     (void)co_await (*ws)->Write(error_frame, false);
@@ -107,7 +107,8 @@ asio::awaitable<http::ServerReply> ServeBroker(BrokerSocketParts parts,
     co_return api_detail::ErrorReply(
         errors::MethodNotAllowed(id, "{} /broker: use GET (WebSocket) or POST", request.method));
   }
-  if (topic.empty()) co_return api_detail::ErrorReply(errors::BadRequest(id, "Topic not specified"));
+  if (topic.empty())
+    co_return api_detail::ErrorReply(errors::BadRequest(id, "Topic not specified"));
   if (request.method == "POST") {
     Message message;
     for (const auto& [k, v] : request.header) {
@@ -127,8 +128,9 @@ asio::awaitable<http::ServerReply> ServeBroker(BrokerSocketParts parts,
   }
   if (!request.WantsWebSocket()) {
     co_return api_detail::ErrorReply(errors::BadRequest(
-        id, "GET /broker subscribes over a WebSocket: send Upgrade: websocket (or POST to "
-            "publish)"));
+        id,
+        "GET /broker subscribes over a WebSocket: send Upgrade: websocket (or POST to "
+        "publish)"));
   }
   http::ServerReply reply;
   reply.take_over = [parts, &request, topic, queue = http::QueryParam(request.target, "queue")](

@@ -22,9 +22,10 @@ bool IsJson(std::string_view content_type) {
 
 // Headers that describe the mucp request itself, not the call: not sent to the app.
 bool IsTransportHeader(std::string_view name) {
-  static constexpr std::string_view kSkip[] = {"Content-Length", "Connection", "Host",
-                                               "Transfer-Encoding", "Keep-Alive", "Upgrade",
-                                               "Te", "Trailer", "Expect", "Accept-Encoding"};
+  static constexpr std::string_view kSkip[] = {
+      "Content-Length", "Connection",     "Host", "Transfer-Encoding",
+      "Keep-Alive",     "Upgrade",        "Te",   "Trailer",
+      "Expect",         "Accept-Encoding"};
   for (auto s : kSkip) {
     if (EqualsIgnoreCase(name, s)) return true;
   }
@@ -52,8 +53,9 @@ std::string Endpoint(const Message& call) {
 Result<http::Request> AppRequest(const Message& call) {
   const std::string id(sidecar::kErrorId);
   if (!Header(call, "Micro-Stream").empty()) {
-    return errors::BadRequest(id, "stream endpoints are not supported by the sidecar (the app "
-                                  "is called over HTTP, one request at a time)");
+    return errors::BadRequest(id,
+                              "stream endpoints are not supported by the sidecar (the app "
+                              "is called over HTTP, one request at a time)");
   }
   const std::string endpoint = Endpoint(call);
   const auto dot = endpoint.find('.');
@@ -63,11 +65,11 @@ Result<http::Request> AppRequest(const Message& call) {
   }
   std::string_view content_type = Header(call, "Content-Type");
   if (!IsJson(content_type)) {
-    return errors::New(id,
-                       "the app speaks JSON: call it with Content-Type application/json, not \"" +
-                           std::string(content_type.empty() ? "application/protobuf" : content_type) +
-                           "\"",
-                       415);
+    return errors::New(
+        id,
+        "the app speaks JSON: call it with Content-Type application/json, not \"" +
+            std::string(content_type.empty() ? "application/protobuf" : content_type) + "\"",
+        415);
   }
   http::Request request{.method = "POST", .target = "/" + endpoint};
   for (const auto& [k, v] : call.header) {
@@ -124,10 +126,10 @@ asio::awaitable<void> ServeInbound(std::shared_ptr<Socket> socket, const Inbound
       Context ctx = Context::WithTimeout(CallTimeout(call, options.app_timeout));
       auto answer = co_await client.Send(address, std::move(*request), ctx);
       if (!answer) {
-        const Error e = errors::New(std::string(sidecar::kErrorId),
-                                    "the app at " + address + " did not answer: " +
-                                        answer.error().detail,
-                                    answer.error().code == 408 ? 408 : 502);
+        const Error e =
+            errors::New(std::string(sidecar::kErrorId),
+                        "the app at " + address + " did not answer: " + answer.error().detail,
+                        answer.error().code == 408 ? 408 : 502);
         reply = ErrorMessage(call, e);
       } else {
         reply = AppReply(call, *answer, options.app_name);

@@ -14,8 +14,8 @@
 namespace micro::sidecar_detail {
 
 struct InboundOptions {
-  std::string app_name;                        // error id of the app's own failures
-  std::function<std::string()> app_address;    // where to send calls ("" while unknown)
+  std::string app_name;                      // error id of the app's own failures
+  std::function<std::string()> app_address;  // where to send calls ("" while unknown)
   Duration app_timeout = std::chrono::seconds(30);
 };
 

@@ -60,8 +60,9 @@ Result<Registration> ParseRegistration(std::string_view json) {
     }
   }
   if (s.nodes.size() > 1) {
-    return Invalid("give at most one node: its address is the app's (the sidecar registers "
-                   "its own node for it)");
+    return Invalid(
+        "give at most one node: its address is the app's (the sidecar registers "
+        "its own node for it)");
   }
   if (!s.nodes.empty() && !s.nodes[0].address.empty()) {
     auto hp = plugin::ParseHostPort(s.nodes[0].address);
@@ -138,8 +139,8 @@ HealthResult AppRegistrar::Check() {
   // The answer must come within the interval (at most 5 s): a hung app is an unhealthy one.
   const Duration timeout = std::min<Duration>(options_.interval, std::chrono::seconds(5));
   http::Request request{.method = "GET", .target = options_.health->target};
-  auto rsp = http_.SendSync(options_.health->address, std::move(request),
-                            Context::WithTimeout(timeout));
+  auto rsp =
+      http_.SendSync(options_.health->address, std::move(request), Context::WithTimeout(timeout));
   if (!rsp) return {false, 500, rsp.error().detail};
   if (rsp->status != 200) {
     return {false, rsp->status, "Non 200 response: " + std::to_string(rsp->status)};
@@ -200,8 +201,9 @@ Status AppRegistrar::Put(Registration registration, std::optional<Duration> ttl)
     std::lock_guard lock(mu_);
     if (!registration.app_address.empty()) app_address_ = registration.app_address;
     if (app_address_.empty()) {
-      return Invalid("the app's address is unknown: start the sidecar with --app_address or "
-                     "give it as nodes[0].address");
+      return Invalid(
+          "the app's address is unknown: start the sidecar with --app_address or "
+          "give it as nodes[0].address");
     }
     healthy = healthy_;
   }

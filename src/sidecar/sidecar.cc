@@ -107,9 +107,8 @@ asio::awaitable<ServerReply> ServeHealth(std::shared_ptr<SidecarState> state) {
   auto health = co_await OffLoop<sidecar_detail::HealthResult>(*state->pool, std::move(check));
   ServerReply reply;
   if (!health.healthy) {
-    reply.status = health.status >= 100 && health.status <= 599 && health.status != 200
-                       ? health.status
-                       : 500;
+    reply.status =
+        health.status >= 100 && health.status <= 599 && health.status != 200 ? health.status : 500;
     reply.header.emplace_back("Content-Type", "text/plain; charset=utf-8");
     reply.body = health.why;
   }
@@ -265,7 +264,8 @@ Result<std::unique_ptr<Sidecar>> Sidecar::Start(SidecarOptions options, SidecarP
   }
   state->registrar->Start();
   log::Info("micro sidecar on http://{}, mesh calls on {} go to the app at {}", (*server)->Addr(),
-            reg.node_address, options.app_address.empty() ? "(not yet known)" : options.app_address);
+            reg.node_address,
+            options.app_address.empty() ? "(not yet known)" : options.app_address);
   return std::unique_ptr<Sidecar>(
       new SidecarImpl(std::move(state), std::move(*server), std::move(*listener)));
 }

@@ -46,8 +46,7 @@ ServerReply ServeAsset(const ServerRequest& request, const web_detail::Asset& as
     return WebError(errors::MethodNotAllowed(std::string(kErrorId), "{} {}: use GET",
                                              request.method, request.path));
   }
-  reply.header.emplace_back("Content-Type",
-                            std::string(web_detail::AssetContentType(asset.path)));
+  reply.header.emplace_back("Content-Type", std::string(web_detail::AssetContentType(asset.path)));
   reply.header.emplace_back("Cache-Control", "no-cache");
   reply.header.emplace_back("X-Content-Type-Options", "nosniff");
   reply.header.emplace_back("Referrer-Policy", "no-referrer");
@@ -67,8 +66,7 @@ ServerReply ServeRegistry(const DashboardState& state, const ServerRequest& requ
   return Json(std::move(one));
 }
 
-asio::awaitable<ServerReply> Route(std::shared_ptr<DashboardState> state,
-                                   ServerRequest& request) {
+asio::awaitable<ServerReply> Route(std::shared_ptr<DashboardState> state, ServerRequest& request) {
   const std::string& path = request.path;
   if (path == "/" || path == "/index.html") {
     co_return ServeAsset(request, *web_detail::FindAsset("/index.html"));
@@ -82,9 +80,10 @@ asio::awaitable<ServerReply> Route(std::shared_ptr<DashboardState> state,
   if (path == "/registry") co_return ServeRegistry(*state, request);
   if (path == "/events") {
     ServerReply reply;
-    reply.take_over = [monitor = state->monitor,
-                       keepalive = state->options.poll_interval](http::ByteStream& raw)
-        -> asio::awaitable<void> { co_await web_detail::ServeEvents(raw, monitor, keepalive); };
+    reply.take_over = [monitor = state->monitor, keepalive = state->options.poll_interval](
+                          http::ByteStream& raw) -> asio::awaitable<void> {
+      co_await web_detail::ServeEvents(raw, monitor, keepalive);
+    };
     co_return reply;
   }
   if (path == "/rpc") co_return co_await api_detail::ServeGateway(state->gateway, request);
@@ -162,8 +161,8 @@ Result<std::unique_ptr<Dashboard>> Dashboard::Start(DashboardOptions options,
   auto state = std::make_shared<DashboardState>();
   state->options = std::move(options);
   state->gateway = std::move(*gateway);
-  state->monitor = std::make_shared<web_detail::ServiceMonitor>(
-      parts.registry, state->options.ns, state->options.poll_interval);
+  state->monitor = std::make_shared<web_detail::ServiceMonitor>(parts.registry, state->options.ns,
+                                                                state->options.poll_interval);
   state->monitor->Start();
 
   auto handler = [state](ServerRequest& request) -> asio::awaitable<ServerReply> {

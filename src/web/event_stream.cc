@@ -15,8 +15,8 @@ asio::awaitable<void> SseWatchClose(http::ByteStream& raw, ServiceMonitor::Queue
   queue.Close();
 }
 
-asio::awaitable<void> SseWrite(http::ByteStream& raw, ServiceMonitor::Queue& queue,
-                               ViewPtr first, Duration keepalive) {
+asio::awaitable<void> SseWrite(http::ByteStream& raw, ServiceMonitor::Queue& queue, ViewPtr first,
+                               Duration keepalive) {
   std::string out =
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
       "Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n\r\n"

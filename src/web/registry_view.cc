@@ -53,8 +53,8 @@ ViewPtr MakeView(std::vector<registry::Service> services, std::string error, std
   }
   all += "]}";
   view->registry_json = std::move(all);
-  view->summary_json =
-      api_detail::DumpJson(nlohmann::json{{"services", std::move(summary)}, {"error", view->error}});
+  view->summary_json = api_detail::DumpJson(
+      nlohmann::json{{"services", std::move(summary)}, {"error", view->error}});
   view->services = std::move(services);
   return view;
 }

@@ -126,8 +126,7 @@ void ServiceMonitor::Refresh() {
   std::vector<std::shared_ptr<Queue>> queues;
   {
     std::lock_guard lock(mu_);
-    if (next->summary_json == view_->summary_json &&
-        next->registry_json == view_->registry_json) {
+    if (next->summary_json == view_->summary_json && next->registry_json == view_->registry_json) {
       return;
     }
     view_ = next;

@@ -140,8 +140,8 @@ TEST(SidecarInboundTest, WhatTheAppCannotTakeIsRefusedClearly) {
 
 TEST(SidecarInboundTest, AppAnswersBecomeRepliesOrErrors) {
   const Message call = MeshCall("Greeter.Hello");
-  auto ok = sidecar_detail::AppReply(call, {.status = 200, .body = R"({"msg":"Hello John"})"},
-                                     "greeter");
+  auto ok =
+      sidecar_detail::AppReply(call, {.status = 200, .body = R"({"msg":"Hello John"})"}, "greeter");
   EXPECT_EQ(ok.body, R"({"msg":"Hello John"})");
   EXPECT_EQ(ok.header.GetOr("Content-Type"), "application/json");
   EXPECT_EQ(ok.header.GetOr("Micro-Id"), "7");
@@ -206,14 +206,14 @@ class SidecarEndToEnd : public ::testing::Test {
     while (app_port_ == sidecar_port_) app_port_ = testing::FreePort();
     const std::string app = "127.0.0.1:" + std::to_string(app_port_);
     sidecar_ = new testing::ServerProcess(
-        "sidecar", {MICRO_BINARY, reg, reg_addr, "--server_address=127.0.0.1:0", "sidecar",
-                    "--address", "127.0.0.1:" + std::to_string(sidecar_port_), "--app_name",
-                    "greeter", "--app_address", app, "--healthcheck_url",
-                    "http://" + app + "/health", "--health_interval", "1s"});
+        "sidecar",
+        {MICRO_BINARY, reg, reg_addr, "--server_address=127.0.0.1:0", "sidecar", "--address",
+         "127.0.0.1:" + std::to_string(sidecar_port_), "--app_name", "greeter", "--app_address",
+         app, "--healthcheck_url", "http://" + app + "/health", "--health_interval", "1s"});
     app_ = new testing::ServerProcess(
-        "app", {"/usr/bin/python3", MICRO_SOURCE_DIR "/examples/sidecar/app.py", "--port",
-                std::to_string(app_port_), "--sidecar",
-                "127.0.0.1:" + std::to_string(sidecar_port_)});
+        "app",
+        {"/usr/bin/python3", MICRO_SOURCE_DIR "/examples/sidecar/app.py", "--port",
+         std::to_string(app_port_), "--sidecar", "127.0.0.1:" + std::to_string(sidecar_port_)});
     ASSERT_TRUE(sidecar_->Start()) << sidecar_->Log();
     ASSERT_TRUE(sidecar_->WaitForPort(sidecar_port_, 15s)) << sidecar_->Log();
     ASSERT_TRUE(app_->Start()) << app_->Log();
@@ -327,9 +327,9 @@ TEST_F(SidecarEndToEnd, PythonAppCallsCppSum) {
   ASSERT_TRUE(rsp.ok()) << rsp.error() << Logs();
   EXPECT_EQ(rsp->sum(), 42);
   // /rpc straight from curl, as the app does it.
-  auto r = Curl({"-H", "Content-Type: application/json", "-d",
-                 R"({"service":"sum","endpoint":"Adder.Add","request":{"a":1,"b":2}})",
-                 Url("/rpc")});
+  auto r =
+      Curl({"-H", "Content-Type: application/json", "-d",
+            R"({"service":"sum","endpoint":"Adder.Add","request":{"a":1,"b":2}})", Url("/rpc")});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body)["sum"], "3");  // int64 in proto JSON
 }
@@ -347,9 +347,9 @@ TEST_F(SidecarEndToEnd, PubSubBothWaysOverTheWebSocket) {
     Status published = broker->Publish("greeter.events", m);
     ASSERT_TRUE(published.ok()) << published.error();
     std::this_thread::sleep_for(300ms);
-    auto r = Curl({"-H", "Content-Type: application/json", "-d",
-                   R"({"service":"greeter","endpoint":"Greeter.Received","request":{}})",
-                   Url("/rpc")});
+    auto r =
+        Curl({"-H", "Content-Type: application/json", "-d",
+              R"({"service":"greeter","endpoint":"Greeter.Received","request":{}})", Url("/rpc")});
     arrived = r.body.find("from c++") != std::string::npos;
   }
   EXPECT_TRUE(arrived) << Logs();

@@ -78,7 +78,7 @@ inline CurlResult Curl(const std::vector<std::string>& args) {
 }
 
 struct ProgramResult {
-  int code = -1;  // exit code; 128+signal when killed (e.g. at the deadline)
+  int code = -1;       // exit code; 128+signal when killed (e.g. at the deadline)
   std::string output;  // stdout and stderr together
 };
 

@@ -52,9 +52,9 @@ TEST(WebBrowserTest, DashboardListsCallsAndEscapesInChromium) {
   ASSERT_TRUE(greeter.Start().ok());
   const uint16_t port = testing::FreePort();
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
-  testing::ServerProcess web("micro-web", {MICRO_BINARY, reg, reg_addr, "web", "--address",
-                                           "127.0.0.1:" + std::to_string(port),
-                                           "--poll_interval", "2s"});
+  testing::ServerProcess web("micro-web",
+                             {MICRO_BINARY, reg, reg_addr, "web", "--address",
+                              "127.0.0.1:" + std::to_string(port), "--poll_interval", "2s"});
   ASSERT_TRUE(web.Start()) << web.Log();
   ASSERT_TRUE(web.WaitForPort(port, 15s)) << web.Log();
 
@@ -72,8 +72,7 @@ TEST(WebBrowserTest, DashboardListsCallsAndEscapesInChromium) {
   }
   // The greeter is registered before the browser looks.
   const auto until = Clock::now() + 20s;
-  while (Clock::now() < until &&
-         testing::Curl({url + "/registry?service=greeter"}).status != 200) {
+  while (Clock::now() < until && testing::Curl({url + "/registry?service=greeter"}).status != 200) {
     std::this_thread::sleep_for(50ms);
   }
 
@@ -83,10 +82,14 @@ TEST(WebBrowserTest, DashboardListsCallsAndEscapesInChromium) {
   const std::string live_cmd = std::string(MICRO_BINARY) + " " + reg + " " + reg_addr +
                                " sidecar --address 127.0.0.1:0 --app_name live.greeter"
                                " --app_address 127.0.0.1:1";
-  std::vector<std::string> argv{"/usr/bin/python3", MICRO_TEST_SOURCE_DIR "/web/browser_check.py",
-                                "--url",            url,
-                                "--artifacts",      artifacts,
-                                "--live-cmd",       live_cmd};
+  std::vector<std::string> argv{"/usr/bin/python3",
+                                MICRO_TEST_SOURCE_DIR "/web/browser_check.py",
+                                "--url",
+                                url,
+                                "--artifacts",
+                                artifacts,
+                                "--live-cmd",
+                                live_cmd};
   for (const auto& name : markup) {
     argv.push_back("--xss");
     argv.push_back(name);

@@ -1,6 +1,8 @@
 // micro web in one process: the registry view (pure), then the dashboard on a loopback port
 // with a real greeter on the HTTP transport, a memory registry, a web service behind the
 // proxy, and Debian's curl (and python's websocket client) as the peers.
+#include "micro/web.h"
+
 #include <gtest/gtest.h>
 
 #include <asio/co_spawn.hpp>
@@ -23,7 +25,6 @@
 #include "micro/selector.h"
 #include "micro/server.h"
 #include "micro/transport.h"
-#include "micro/web.h"
 #include "support/curl.h"
 #include "web/event_stream.h"
 #include "web/registry_view.h"
@@ -55,7 +56,9 @@ TEST(RegistryViewTest, WebPathsFollowTheNamespaceAndSegmentRule) {
 TEST(RegistryViewTest, SummaryAndServiceJson) {
   std::vector<registry::Service> services{
       {.name = "greeter", .version = "2", .nodes = {{.id = "g2", .address = "a:1"}}},
-      {.name = "<script>alert(1)</script>", .version = "1", .nodes = {{.id = "x", .address = "b:2"}}},
+      {.name = "<script>alert(1)</script>",
+       .version = "1",
+       .nodes = {{.id = "x", .address = "b:2"}}},
       {.name = "greeter",
        .version = "1",
        .nodes = {{.id = "g1a", .address = "a:2"}, {.id = "g1b", .address = "a:3"}}},
@@ -229,9 +232,9 @@ TEST_F(DashboardTest, CallsThroughRpc) {
                   url_ + "/rpc"});
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, R"({"msg":"Hello John"})");
-  auto bad = Curl({"-H", "Content-Type: application/json", "-d",
-                   R"({"service":"greeter","endpoint":"Greeter.Hello","request":{}})",
-                   url_ + "/rpc"});
+  auto bad =
+      Curl({"-H", "Content-Type: application/json", "-d",
+            R"({"service":"greeter","endpoint":"Greeter.Hello","request":{}})", url_ + "/rpc"});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json::parse(bad.body)["detail"], "name is required");
 }
@@ -246,22 +249,24 @@ TEST_F(DashboardTest, EventsFollowTheRegistry) {
   http::Client client;
   auto stream = asio::co_spawn(
       Runtime::Default().executor(),
-      client.Stream(web_->Addr(), {.target = "/events"}, Context{},
-                    [](const http::Response& head) {
-                      return head.status == 200 &&
-                             head.header.GetOr("Content-Type").starts_with("text/event-stream");
-                    },
-                    [&](std::string_view data) {
-                      std::lock_guard lock(mu);
-                      seen.append(data);
-                      cv.notify_all();
-                      return !done;
-                    }),
+      client.Stream(
+          web_->Addr(), {.target = "/events"}, Context{},
+          [](const http::Response& head) {
+            return head.status == 200 &&
+                   head.header.GetOr("Content-Type").starts_with("text/event-stream");
+          },
+          [&](std::string_view data) {
+            std::lock_guard lock(mu);
+            seen.append(data);
+            cv.notify_all();
+            return !done;
+          }),
       asio::use_future);
   // Each `services` event's data, parsed, in order.
   auto events = [&] {
     std::vector<json> out;
-    for (std::size_t at = 0; (at = seen.find("event: services\ndata: ", at)) != std::string::npos;) {
+    for (std::size_t at = 0;
+         (at = seen.find("event: services\ndata: ", at)) != std::string::npos;) {
       at += 22;
       const auto end = seen.find("\n\n", at);
       if (end == std::string::npos) break;
@@ -299,11 +304,12 @@ TEST_F(DashboardTest, EventsFollowTheRegistry) {
 
 TEST_F(DashboardTest, ClosingEndsEventStreams) {
   http::Client client;
-  auto stream = asio::co_spawn(Runtime::Default().executor(),
-                               client.Stream(web_->Addr(), {.target = "/events"}, Context{},
-                                             [](const http::Response&) { return true; },
-                                             [](std::string_view) { return true; }),
-                               asio::use_future);
+  auto stream = asio::co_spawn(
+      Runtime::Default().executor(),
+      client.Stream(
+          web_->Addr(), {.target = "/events"}, Context{},
+          [](const http::Response&) { return true; }, [](std::string_view) { return true; }),
+      asio::use_future);
   std::this_thread::sleep_for(100ms);
   web_->Close();
   ASSERT_EQ(stream.wait_for(10s), std::future_status::ready);
