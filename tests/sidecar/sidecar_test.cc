@@ -477,7 +477,7 @@ TEST_F(SidecarEndToEnd, MalformedWebSocketFramesCloseWithTheReason) {
     RawSocket s(sidecar_port_);
     // A header announcing 2 MiB (over the 1 MiB limit): refused before the payload comes.
     std::string head = "\x81\xff";
-    for (int i = 7; i >= 0; --i) head += static_cast<char>(((2u << 20) >> (8 * i)) & 0xff);
+    for (int i = 7; i >= 0; --i) head += static_cast<char>((uint64_t{2} << 20 >> (8 * i)) & 0xff);
     head.append(reinterpret_cast<const char*>(mask), 4);
     s.Send(head);
     auto [code, reason] = s.ReadClose();
