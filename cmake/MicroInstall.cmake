@@ -3,7 +3,7 @@
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/micro DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS micro micro_api EXPORT microTargets
+install(TARGETS micro micro_api micro_web micro_sidecar EXPORT microTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

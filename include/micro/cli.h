@@ -7,6 +7,8 @@
 //   micro publish TOPIC '{"json":1}'
 //   micro new NAME [--dir D]
 //   micro api [--address 127.0.0.1:8080] [--handler meta] ...   (the API gateway)
+//   micro web [--address 127.0.0.1:8082] [--namespace go.micro.web]   (the dashboard)
+//   micro sidecar [--address 127.0.0.1:8081] --app_name N --app_address H:P ...
 //
 // tools/micro/main.cc is a thin main around Program; a new subcommand is one Add() block:
 //
@@ -179,6 +181,18 @@ int NewService(Env& env, const NewArgs& args);
 // defaults from the MICRO_API_* variables) until SIGINT/SIGTERM, then returns kOk. A bad
 // handler/resolver name is kUsage; a port that cannot be bound kFailed.
 void AddApiCommand(Program& program);
+
+// `micro web [--address A] [--namespace NS] [--poll_interval D]`: serves the web dashboard
+// (micro::web, defaults from MICRO_WEB_*) until SIGINT/SIGTERM, then returns kOk. A port that
+// cannot be bound is kFailed.
+void AddWebCommand(Program& program);
+
+// `micro sidecar [--address A] [--app_name N --app_address H:P] [--healthcheck_url U]
+// [--health_interval D] [--app_timeout D] [--handler rpc|proxy] [--namespace NS]`: serves the
+// sidecar (micro::sidecar, defaults from MICRO_SIDECAR_*) until SIGINT/SIGTERM, deregistering
+// the app before it returns kOk. Mesh calls arrive on --server_address (default 127.0.0.1:0).
+// Bad options are kUsage; a port that cannot be bound kFailed.
+void AddSidecarCommand(Program& program);
 
 // The skeleton's files, path relative to the project folder -> content: <name>.proto,
 // handler/<name>.h, handler/<name>.cc, main.cc, <name>_test.cc, CMakeLists.txt (using

@@ -297,6 +297,27 @@ GatewayOptions OptionsFromEnv() {
 }
 
 Result<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options, GatewayParts parts) {
+  auto state = api_detail::NewGatewayState(std::move(options), std::move(parts));
+  if (!state) return std::move(state).error();
+  const auto& o = (*state)->options;
+  auto handler = [state = *state](ServerRequest& request) -> asio::awaitable<ServerReply> {
+    co_return co_await api_detail::ServeGateway(state, request);
+  };
+  auto server = http::Server::Start((*state)->parts.executor, api_detail::ServerOptionsFor(o),
+                                    std::move(handler));
+  if (!server) return std::move(server).error();
+  log::Info("API gateway listening on {} (handler {}, resolver {}, namespace \"{}\")",
+            (*server)->Addr(), HandlerName((*state)->kind), o.resolver, o.ns);
+  return std::unique_ptr<Gateway>(new GatewayImpl(std::move(*state), std::move(*server)));
+}
+
+}  // namespace micro::api
+
+namespace micro::api_detail {
+
+Result<std::shared_ptr<GatewayState>> NewGatewayState(api::GatewayOptions options,
+                                                      api::GatewayParts parts) {
+  using namespace api;
   auto kind = ParseHandlerKind(options.handler);
   if (!kind) {
     return errors::BadRequest(std::string(kErrorId),
@@ -324,35 +345,30 @@ Result<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options, GatewayP
       http::ClientOptions{.request_timeout = options.read_timeout, .executor = parts.executor});
   state->options = std::move(options);
   state->parts = std::move(parts);
-
-  const auto& o = state->options;
-  http::ServerOptions server_options{.address = o.address,
-                                     .max_header_bytes = o.max_header_bytes,
-                                     .max_body_bytes = o.max_body_bytes,
-                                     .read_timeout = o.read_timeout,
-                                     .idle_timeout = o.idle_timeout,
-                                     .max_connections = o.max_connections,
-                                     .error_id = std::string(kErrorId)};
-  auto handler = [state](ServerRequest& request) -> asio::awaitable<ServerReply> {
-    ServerReply reply;
-    if (state->options.enable_cors && request.method == "OPTIONS") {
-      // Preflight: the CORS headers and nothing else.
-    } else {
-      reply = co_await Dispatch(state, request);
-    }
-    if (state->options.enable_cors && !reply.take_over) AddCors(request, reply);
-    co_return reply;
-  };
-  auto server = http::Server::Start(state->parts.executor, server_options, std::move(handler));
-  if (!server) return std::move(server).error();
-  log::Info("API gateway listening on {} (handler {}, resolver {}, namespace \"{}\")",
-            (*server)->Addr(), HandlerName(state->kind), o.resolver, o.ns);
-  return std::unique_ptr<Gateway>(new GatewayImpl(std::move(state), std::move(*server)));
+  return state;
 }
 
-}  // namespace micro::api
+http::ServerOptions ServerOptionsFor(const api::GatewayOptions& o) {
+  return http::ServerOptions{.address = o.address,
+                             .max_header_bytes = o.max_header_bytes,
+                             .max_body_bytes = o.max_body_bytes,
+                             .read_timeout = o.read_timeout,
+                             .idle_timeout = o.idle_timeout,
+                             .max_connections = o.max_connections,
+                             .error_id = std::string(api::kErrorId)};
+}
 
-namespace micro::api_detail {
+asio::awaitable<http::ServerReply> ServeGateway(std::shared_ptr<GatewayState> state,
+                                                http::ServerRequest& request) {
+  http::ServerReply reply;
+  if (state->options.enable_cors && request.method == "OPTIONS") {
+    // Preflight: the CORS headers and nothing else.
+  } else {
+    reply = co_await api::Dispatch(state, request);
+  }
+  if (state->options.enable_cors && !reply.take_over) api::AddCors(request, reply);
+  co_return reply;
+}
 
 http::ServerReply ErrorReply(const Error& error) {
   int status = error.code >= 100 && error.code <= 599 ? error.code : 500;

@@ -38,13 +38,24 @@ const registry::Node& PickNode(const registry::Snapshot& snapshot) {
   return snapshot.nodes[pick(rng)];
 }
 
-// The request as it arrived, for the upstream of a tunnel.
-std::string UpstreamHead(const http::ServerRequest& request) {
-  std::string head = std::string(request.method) + " " + request.target + " HTTP/1.1\r\n";
+// The target sent upstream: without base_path in front ("" stays as it is).
+std::string UpstreamTarget(const std::string& target, const std::string& base_path) {
+  if (base_path.empty() || target.rfind(base_path, 0) != 0) return target;
+  std::string rest = target.substr(base_path.size());
+  if (rest.empty() || rest[0] != '/') rest.insert(0, "/");
+  return rest;
+}
+
+// The request as it arrived (its target cut as UpstreamTarget), for the upstream of a tunnel.
+std::string UpstreamHead(const http::ServerRequest& request, const std::string& base_path) {
+  std::string head = std::string(request.method) + " " + UpstreamTarget(request.target, base_path) +
+                     " HTTP/1.1\r\n";
   for (const auto& [k, v] : request.header) {
     if (EqualsIgnoreCase(k, "Content-Length")) continue;
+    if (EqualsIgnoreCase(k, "X-Micro-Web-Base-Path")) continue;
     head += CanonicalHeaderKey(k) + ": " + v + "\r\n";
   }
+  if (!base_path.empty()) head += "X-Micro-Web-Base-Path: " + base_path + "\r\n";
   if (!request.body.empty())
     head += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
   head += "\r\n";
@@ -103,7 +114,7 @@ asio::awaitable<void> Tunnel(http::ByteStream& down, std::string address, std::s
 
 asio::awaitable<http::ServerReply> ServeProxy(std::shared_ptr<GatewayState> state,
                                               http::ServerRequest& request, std::string service,
-                                              bool websockets) {
+                                              bool websockets, std::string base_path) {
   if (service.empty()) {
     co_return ErrorReply(errors::NotFound(std::string(api::kErrorId), "not found"));
   }
@@ -116,16 +127,18 @@ asio::awaitable<http::ServerReply> ServeProxy(std::shared_ptr<GatewayState> stat
   const std::string address = PickNode(**snapshot).address;
   if (websockets && request.WantsWebSocket()) {
     http::ServerReply reply;
-    reply.take_over =
-        [address, head = UpstreamHead(request)](http::ByteStream& down) -> asio::awaitable<void> {
+    reply.take_over = [address, head = UpstreamHead(request, base_path)](
+                          http::ByteStream& down) -> asio::awaitable<void> {
       co_await Tunnel(down, address, head);
     };
     co_return reply;
   }
-  http::Request out{.method = std::string(request.method), .target = request.target};
+  http::Request out{.method = std::string(request.method),
+                    .target = UpstreamTarget(request.target, base_path)};
   for (const auto& [k, v] : request.header) {
     if (!IsHopByHop(k)) out.header.Set(k, v);
   }
+  if (!base_path.empty()) out.header.Set("X-Micro-Web-Base-Path", base_path);
   out.header.Set("X-Forwarded-For", ForwardedFor(request));
   out.body = request.body;
   Context ctx;

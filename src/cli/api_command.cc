@@ -1,9 +1,7 @@
 // `micro api`: the API gateway (micro::api, include/micro/api.h) until SIGINT/SIGTERM.
-#include <pthread.h>
-
 #include <CLI/CLI.hpp>
-#include <csignal>
 
+#include "cli/stop_signals.h"
 #include "micro/api.h"
 #include "micro/cli.h"
 
@@ -15,26 +13,14 @@ struct ApiArgs {
   std::string read_timeout;
 };
 
-// Blocks SIGINT/SIGTERM in this thread and every thread started after it, so sigwait below
-// receives them (the I/O threads Connect starts inherit the mask).
-sigset_t BlockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
 int ServeApi(Env& env, const api::GatewayOptions& options) {
-  sigset_t stop = BlockStopSignals();
+  sigset_t stop = detail::BlockStopSignals();
   auto service = env.Connect();
   if (!service) return env.Fail(service.error(), kUsage);
   auto gateway = api::Gateway::Start(options, api::PartsOf(**service));
   if (!gateway) return env.Fail(gateway.error(), gateway.error().code == 400 ? kUsage : kFailed);
   env.out() << "API gateway listening on " << (*gateway)->Addr() << std::endl;
-  int sig = 0;
-  sigwait(&stop, &sig);
+  detail::WaitForStop(stop);
   (*gateway)->Close();
   return kOk;
 }

@@ -198,6 +198,8 @@ Program::Program(Io io, Getenv getenv, ServiceOptions base) {
         return Action([args](Env& env) { return NewService(env, *args); });
       });
   AddApiCommand(*this);
+  AddWebCommand(*this);
+  AddSidecarCommand(*this);
 }
 
 Program::~Program() = default;
