@@ -191,5 +191,10 @@ for sc in dict.fromkeys(r["scenario"] for r in rows):
         err = sum(r["errors"] for r in rows if r["system"] == s and r["scenario"] == sc)
         print(f"| {s} | {q:,.0f} | {'–' if p50 is None else f'{p50:.0f}'} | {cpu:.2f} | "
               f"{ratio(base['floor'])} | {ratio(base['grpc'])} | {ratio(base['raw'])} | {err} |")
+# A run with failed calls or none answered is not a measurement: say so in the exit status.
+bad = [r for r in rows if r["errors"] or not r["calls"]]
+for r in bad:
+    print(f"failed run: {r}", file=sys.stderr)
+sys.exit(1 if bad else 0)
 PY
 echo "raw results: $RESULTS" >&2
