@@ -7,6 +7,7 @@
 //   micro publish TOPIC '{"json":1}'
 //   micro new NAME [--dir D]
 //   micro api [--address 127.0.0.1:8080] [--handler meta] ...   (the API gateway)
+//   micro health SERVICE [--address A] [--timeout 5s]          (Debug.Health on every node)
 //
 // tools/micro/main.cc is a thin main around Program; a new subcommand is one Add() block:
 //
@@ -179,6 +180,13 @@ int NewService(Env& env, const NewArgs& args);
 // defaults from the MICRO_API_* variables) until SIGINT/SIGTERM, then returns kOk. A bad
 // handler/resolver name is kUsage; a port that cannot be bound kFailed.
 void AddApiCommand(Program& program);
+
+// `micro health SERVICE [--address host:port] [--timeout 5s]`: calls Debug.Health on every
+// node of the service (or the one address) and prints "service  NAME", then VERSION / NODE /
+// ADDRESS / STATUS per node (the status, or the call's error JSON). JSON: [{"service",
+// "version","node","address","status"[,"error"]}]. kOk when every node answers "ok", kFailed
+// otherwise, kNotFound for an unknown service.
+void AddHealthCommand(Program& program);
 
 // The skeleton's files, path relative to the project folder -> content: <name>.proto,
 // handler/<name>.h, handler/<name>.cc, main.cc, <name>_test.cc, CMakeLists.txt (using

@@ -14,7 +14,7 @@
 // (seconds), client_retries, client_request_timeout, client_pool_size, client_pool_ttl (Go
 // durations such as 5s or 1m30s), the resilience flags (docs/resilience.md) and the
 // observability ones (docs/observability.md): debug_handler (true|false), debug_address
-// (admin HTTP: /health, /health/live, /health/ready, /metrics), metrics (true|false),
+// (admin HTTP: /health, /health/live, /health/ready, /metrics), metrics and tracing (true|false),
 // tracer_address (OTLP/HTTP collector), tracer_sample (0..1), log_format (text|json),
 // plus MICRO_PROXY=host:port (every call goes there). An
 // unknown plugin name is an Error listing the known ones; `--help` prints the flags and known
@@ -78,6 +78,9 @@ struct ServiceOptions {
   bool debug_handler = true;   // --debug_handler: go-micro's internal Debug.* handler
   std::string debug_address;   // --debug_address: admin HTTP listener; empty: none
   bool metrics = true;         // --metrics: Prometheus metrics (served on debug_address)
+  // --tracing: spans and trace propagation. With metrics and tracing both off no call wrapper
+  // is installed at all (Debug.Stats then counts nothing).
+  bool tracing = true;
   std::string tracer_address;  // --tracer_address: OTLP/HTTP collector; empty: no export
   // --tracer_sample: share of new traces recorded, 0..1. Unset: 1 with a tracer_address, else
   // 0. Calls whose traceparent says sampled are recorded either way.

@@ -198,6 +198,7 @@ Program::Program(Io io, Getenv getenv, ServiceOptions base) {
         return Action([args](Env& env) { return NewService(env, *args); });
       });
   AddApiCommand(*this);
+  AddHealthCommand(*this);
 }
 
 Program::~Program() = default;

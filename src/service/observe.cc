@@ -14,15 +14,15 @@ Result<bool> ParseBool(std::string_view flag, std::string_view v) {
 }  // namespace
 
 bool IsObservabilityFlag(std::string_view name) {
-  return name == "debug_handler" || name == "debug_address" || name == "metrics" ||
+  return name == "debug_handler" || name == "debug_address" || name == "metrics" || name == "tracing" ||
          name == "tracer_address" || name == "tracer_sample" || name == "log_format";
 }
 
 Status ApplyObservabilityFlag(ServiceOptions& o, std::string_view name, const std::string& v) {
-  if (name == "debug_handler" || name == "metrics") {
+  if (name == "debug_handler" || name == "metrics" || name == "tracing") {
     auto b = ParseBool(name, v);
     if (!b) return b.status();
-    (name == "metrics" ? o.metrics : o.debug_handler) = *b;
+    (name == "metrics" ? o.metrics : name == "tracing" ? o.tracing : o.debug_handler) = *b;
   } else if (name == "debug_address") {
     o.debug_address = v;
   } else if (name == "tracer_address") {
@@ -51,17 +51,18 @@ Result<std::shared_ptr<Observer>> MakeObserver(const ServiceOptions& o) {
     log::SetFormat(*format);
   }
   log::SetGlobalFields({{"service", o.name}});
-  trace::TracerOptions to{.service = o.name};
-  to.sample_ratio = o.tracer_sample.value_or(o.tracer_address.empty() ? 0.0 : 1.0);
-  if (!o.tracer_address.empty()) {
-    to.exporter = std::make_shared<trace::OtlpHttpExporter>(trace::OtlpOptions{
-        .address = o.tracer_address, .service_name = o.name, .service_version = o.version});
+  std::shared_ptr<trace::Tracer> tracer;
+  if (o.tracing) {
+    trace::TracerOptions to{.service = o.name};
+    to.sample_ratio = o.tracer_sample.value_or(o.tracer_address.empty() ? 0.0 : 1.0);
+    if (!o.tracer_address.empty()) {
+      to.exporter = std::make_shared<trace::OtlpHttpExporter>(trace::OtlpOptions{
+          .address = o.tracer_address, .service_name = o.name, .service_version = o.version});
+    }
+    tracer = std::make_shared<trace::Tracer>(std::move(to));
   }
-  return std::make_shared<Observer>(ObserverOptions{.service = o.name,
-                                                    .version = o.version,
-                                                    .metrics = o.metrics,
-                                                    .tracer = std::make_shared<trace::Tracer>(
-                                                        std::move(to))});
+  return std::make_shared<Observer>(ObserverOptions{
+      .service = o.name, .version = o.version, .metrics = o.metrics, .tracer = std::move(tracer)});
 }
 
 }  // namespace micro::service_detail

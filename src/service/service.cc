@@ -148,6 +148,7 @@ constexpr const char* kFlags[] = {"registry",
                                   "debug_handler",
                                   "debug_address",
                                   "metrics",
+                                  "tracing",
                                   "tracer_address",
                                   "tracer_sample",
                                   "log_format"};
@@ -307,7 +308,10 @@ Status Service::Build() {
   selector_ = *sel;
 
   ClientOptions co = options_.client;
-  co.call_wrappers.insert(co.call_wrappers.begin(), ClientWrapper(observer_));  // outermost
+  const bool observe_calls = options_.metrics || options_.tracing;
+  if (observe_calls) {
+    co.call_wrappers.insert(co.call_wrappers.begin(), ClientWrapper(observer_));  // outermost
+  }
   // Flag-made wrappers go innermost, after the program's own (which then see their errors).
   if (options_.client_rate_limit > 0) {
     co.call_wrappers.push_back(resilience::RateLimitCall({.rate = options_.client_rate_limit}));
@@ -325,7 +329,9 @@ Status Service::Build() {
   client_ = *client;
 
   std::vector<HandlerWrapper> wrappers = options_.wrappers;
-  wrappers.insert(wrappers.begin(), ServerWrapper(observer_));  // outermost: sees every answer
+  if (observe_calls) {
+    wrappers.insert(wrappers.begin(), ServerWrapper(observer_));  // outermost: sees every answer
+  }
   if (options_.server_rate_limit > 0) {
     wrappers.push_back(resilience::RateLimitHandler({.rate = options_.server_rate_limit}));
   }
