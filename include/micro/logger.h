@@ -30,13 +30,13 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <condition_variable>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -148,8 +148,8 @@ inline FieldLogger For(const Context& ctx) { return FieldLogger(FieldsOf(ctx)); 
 // One line as the ring keeps it (go-micro's debug log Record): metadata holds "level" and
 // every field.
 struct Record {
-  uint64_t seq = 0;        // 1, 2, ... in logging order
-  int64_t timestamp = 0;   // unix seconds
+  uint64_t seq = 0;       // 1, 2, ... in logging order
+  int64_t timestamp = 0;  // unix seconds
   std::map<std::string, std::string> metadata;
   std::string message;
 };

@@ -85,7 +85,7 @@ class Observer {
 
   const std::string& service() const { return options_.service; }
   const std::string& version() const { return options_.version; }
-  metrics::Registry* Metrics() const { return metrics_.get(); }  // null when off
+  metrics::Registry* Metrics() const { return metrics_.get(); }    // null when off
   trace::Tracer* Tracer() const { return options_.tracer.get(); }  // null when off
 
   // --- health -----------------------------------------------------------------------------

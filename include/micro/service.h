@@ -75,9 +75,9 @@ struct ServiceOptions {
   bool client_breaker = false;    // --client_breaker: a circuit breaker per node, defaults
 
   // Observability (docs/observability.md); each also a flag.
-  bool debug_handler = true;   // --debug_handler: go-micro's internal Debug.* handler
-  std::string debug_address;   // --debug_address: admin HTTP listener; empty: none
-  bool metrics = true;         // --metrics: Prometheus metrics (served on debug_address)
+  bool debug_handler = true;  // --debug_handler: go-micro's internal Debug.* handler
+  std::string debug_address;  // --debug_address: admin HTTP listener; empty: none
+  bool metrics = true;        // --metrics: Prometheus metrics (served on debug_address)
   // --tracing: spans and trace propagation. With metrics and tracing both off no call wrapper
   // is installed at all (Debug.Stats then counts nothing).
   bool tracing = true;

@@ -53,9 +53,9 @@ TraceId ParseTraceId(std::string_view text);
 // A remote parent read from metadata. The string_views borrow from that metadata.
 struct SpanContext {
   TraceId trace_id{};
-  SpanId span_id{};        // zero: no parent span (only a trace id came)
+  SpanId span_id{};  // zero: no parent span (only a trace id came)
   bool from_traceparent = false;
-  bool sampled = false;    // traceparent's flag
+  bool sampled = false;  // traceparent's flag
   std::string_view tracestate;
   std::string_view micro_trace_id;  // Micro-Trace-Id as received, if any
 };
@@ -101,10 +101,10 @@ struct OtlpOptions {
   // Collector: "host:port" (http, path /v1/traces) or "http://host:port[/path]" /
   // "https://...". The Service sets it from --tracer_address / MICRO_TRACER_ADDRESS.
   std::string address;
-  std::string service_name = "micro";  // resource attribute service.name
-  std::string service_version;         // service.version, when set
-  std::size_t max_queue = 2048;        // spans waiting; beyond: dropped and counted
-  std::size_t max_batch = 512;         // spans per POST
+  std::string service_name = "micro";           // resource attribute service.name
+  std::string service_version;                  // service.version, when set
+  std::size_t max_queue = 2048;                 // spans waiting; beyond: dropped and counted
+  std::size_t max_batch = 512;                  // spans per POST
   Duration interval = std::chrono::seconds(1);  // a POST at least this often while spans wait
   Duration timeout = std::chrono::seconds(5);   // per POST
 };
@@ -142,9 +142,9 @@ class OtlpHttpExporter final : public Exporter {
 };
 
 struct TracerOptions {
-  std::string service;         // names the resource; spans carry it as attribute
-  double sample_ratio = 1.0;   // for traces without a sampled/unsampled parent: 0..1
-  std::size_t ring_size = 256;  // recent spans kept for Debug.Trace (go-micro: 256)
+  std::string service;                 // names the resource; spans carry it as attribute
+  double sample_ratio = 1.0;           // for traces without a sampled/unsampled parent: 0..1
+  std::size_t ring_size = 256;         // recent spans kept for Debug.Trace (go-micro: 256)
   std::shared_ptr<Exporter> exporter;  // optional
 };
 

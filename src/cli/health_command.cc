@@ -53,8 +53,8 @@ int RunHealth(Env& env, const HealthArgs& args) {
 
   std::vector<NodeHealth> results;
   if (!args.address.empty()) {
-    results.push_back(Check(*client, args.service, "", {.id = args.address, .address = args.address},
-                            *timeout));
+    results.push_back(
+        Check(*client, args.service, "", {.id = args.address, .address = args.address}, *timeout));
   } else {
     auto found = (*service)->Registry()->GetService(args.service);
     if (!found || found->empty()) {

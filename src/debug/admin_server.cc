@@ -53,8 +53,8 @@ class AdminServerImpl final : public AdminServer {
  private:
   static http::ServerReply Serve(Observer& observer, const http::ServerRequest& req) {
     const std::string& path = req.path;
-    const bool known =
-        path == "/health" || path == "/health/live" || path == "/health/ready" || path == "/metrics";
+    const bool known = path == "/health" || path == "/health/live" || path == "/health/ready" ||
+                       path == "/metrics";
     if (!known) return JsonReply(404, "{\"error\":\"not found\"}");
     if (req.method != "GET" && req.method != "HEAD") {
       http::ServerReply r = JsonReply(405, "{\"error\":\"method not allowed\"}");

@@ -68,8 +68,8 @@ Status DebugLog(Context& ctx, TypedServerStream<debug::LogRequest, debug::Record
 Handler DebugHandler(std::shared_ptr<Observer> observer) {
   Handler h{.name = "Debug", .internal = true};
   h.endpoints.push_back(UnaryEndpoint<debug::HealthRequest, debug::HealthResponse>(
-      "Debug.Health", [observer](Context&, const debug::HealthRequest&,
-                                 debug::HealthResponse& rsp) {
+      "Debug.Health",
+      [observer](Context&, const debug::HealthRequest&, debug::HealthResponse& rsp) {
         // go-micro answers "ok" always; ours also reflects the critical user checks.
         std::string status = "ok";
         for (const auto& c : observer->Ready().checks) {
@@ -82,8 +82,7 @@ Handler DebugHandler(std::shared_ptr<Observer> observer) {
         return Status{};
       }));
   h.endpoints.push_back(UnaryEndpoint<debug::StatsRequest, debug::StatsResponse>(
-      "Debug.Stats",
-      [observer](Context&, const debug::StatsRequest&, debug::StatsResponse& rsp) {
+      "Debug.Stats", [observer](Context&, const debug::StatsRequest&, debug::StatsResponse& rsp) {
         const metrics::ProcessStats p = metrics::ReadProcessStats();
         const int64_t now = DebugUnixNow();
         rsp.set_timestamp(static_cast<uint64_t>(now));

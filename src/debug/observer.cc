@@ -82,24 +82,23 @@ Observer::Observer(ObserverOptions options)
   auto& f = *families_;
   f.server_total = &m.Counter("micro_request_total", "Requests handled by this service.",
                               {"service", "endpoint", "status", "code"});
-  f.server_latency = &m.Histogram("micro_request_duration_seconds",
-                                  "Time handlers took, in seconds.",
-                                  {"service", "endpoint", "status"});
-  f.server_in_flight = &m.Gauge("micro_requests_in_flight", "Requests being handled now.",
-                                {"service", "endpoint"});
-  f.client_total = &m.Counter("micro_client_request_total",
-                              "Call attempts made to other services.",
+  f.server_latency =
+      &m.Histogram("micro_request_duration_seconds", "Time handlers took, in seconds.",
+                   {"service", "endpoint", "status"});
+  f.server_in_flight =
+      &m.Gauge("micro_requests_in_flight", "Requests being handled now.", {"service", "endpoint"});
+  f.client_total = &m.Counter("micro_client_request_total", "Call attempts made to other services.",
                               {"service", "endpoint", "status", "code"});
-  f.client_latency = &m.Histogram("micro_client_request_duration_seconds",
-                                  "Time call attempts took, in seconds.",
-                                  {"service", "endpoint", "status"});
+  f.client_latency =
+      &m.Histogram("micro_client_request_duration_seconds", "Time call attempts took, in seconds.",
+                   {"service", "endpoint", "status"});
   f.client_in_flight = &m.Gauge("micro_client_requests_in_flight", "Call attempts running now.",
                                 {"service", "endpoint"});
-  f.published = &m.Counter("micro_broker_published_total", "Messages published.",
-                           {"topic", "status"});
-  f.delivered = &m.Counter("micro_broker_delivered_total",
-                           "Messages delivered to this service's subscribers.",
-                           {"topic", "status"});
+  f.published =
+      &m.Counter("micro_broker_published_total", "Messages published.", {"topic", "status"});
+  f.delivered =
+      &m.Counter("micro_broker_delivered_total",
+                 "Messages delivered to this service's subscribers.", {"topic", "status"});
   auto& lookups = m.Counter("micro_registry_lookups_total",
                             "Service lookups that reached the registry.", {"status"});
   f.lookups_ok = &lookups.With({kSuccess});
@@ -116,18 +115,22 @@ Observer::Observer(ObserverOptions options)
     m.AddCollector([tracer](std::string& out) {
       auto t = tracer.lock();
       if (!t) return;
-      out += "# HELP micro_trace_spans_total Spans recorded (sampled).\n"
-             "# TYPE micro_trace_spans_total counter\n";
+      out +=
+          "# HELP micro_trace_spans_total Spans recorded (sampled).\n"
+          "# TYPE micro_trace_spans_total counter\n";
       out += "micro_trace_spans_total " + std::to_string(t->Recorded()) + "\n";
       if (auto* otlp = dynamic_cast<trace::OtlpHttpExporter*>(t->exporter())) {
-        out += "# HELP micro_trace_spans_exported_total Spans sent to the collector.\n"
-               "# TYPE micro_trace_spans_exported_total counter\n";
+        out +=
+            "# HELP micro_trace_spans_exported_total Spans sent to the collector.\n"
+            "# TYPE micro_trace_spans_exported_total counter\n";
         out += "micro_trace_spans_exported_total " + std::to_string(otlp->Exported()) + "\n";
-        out += "# HELP micro_trace_spans_dropped_total Spans dropped: export queue full.\n"
-               "# TYPE micro_trace_spans_dropped_total counter\n";
+        out +=
+            "# HELP micro_trace_spans_dropped_total Spans dropped: export queue full.\n"
+            "# TYPE micro_trace_spans_dropped_total counter\n";
         out += "micro_trace_spans_dropped_total " + std::to_string(otlp->Dropped()) + "\n";
-        out += "# HELP micro_trace_export_failed_spans_total Spans in failed exports.\n"
-               "# TYPE micro_trace_export_failed_spans_total counter\n";
+        out +=
+            "# HELP micro_trace_export_failed_spans_total Spans in failed exports.\n"
+            "# TYPE micro_trace_export_failed_spans_total counter\n";
         out += "micro_trace_export_failed_spans_total " + std::to_string(otlp->Failed()) + "\n";
       }
     });
@@ -155,8 +158,8 @@ Observer::CallSeries* Observer::Series(SeriesTable& table, bool server, std::str
   series->ok_latency = &latency->With({series->service, series->endpoint, kSuccess});
   series->in_flight = &in_flight->With({series->service, series->endpoint});
   std::unique_lock lock(table.mu);
-  auto [it, added] = table.map.try_emplace(SeriesKey{series->service, series->endpoint},
-                                           std::move(series));
+  auto [it, added] =
+      table.map.try_emplace(SeriesKey{series->service, series->endpoint}, std::move(series));
   return it->second.get();
 }
 
@@ -168,8 +171,7 @@ Observer::CallSeries* Observer::ClientSeries(std::string_view service, std::stri
   return Series(*client_series_, false, service, endpoint);
 }
 
-void Observer::RecordFailure(bool server, CallSeries* series, const Status& status,
-                             Duration took) {
+void Observer::RecordFailure(bool server, CallSeries* series, const Status& status, Duration took) {
   auto* total = server ? families_->server_total : families_->client_total;
   auto* latency = server ? families_->server_latency : families_->client_latency;
   total->With({series->service, series->endpoint, kFail, CodeOf(status)}).Inc();

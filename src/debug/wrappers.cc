@@ -57,9 +57,8 @@ HandlerWrapper ServerWrapper(std::shared_ptr<Observer> observer) {
   return [observer](HandlerFunc next) -> HandlerFunc {
     // One chain per endpoint: its series is looked up on the first call and kept.
     auto slot = std::make_shared<std::atomic<Observer::CallSeries*>>(nullptr);
-    return [observer, slot, next = std::move(next)](
-               Context& ctx, const ServerRequest& req,
-               pb::Message& rsp) -> asio::awaitable<Status> {
+    return [observer, slot, next = std::move(next)](Context& ctx, const ServerRequest& req,
+                                                    pb::Message& rsp) -> asio::awaitable<Status> {
       Observer::CallSeries* series = slot->load(std::memory_order_acquire);
       if (!series && observer->Metrics()) {
         series = observer->ServerSeries(req.endpoint);

@@ -1,5 +1,7 @@
 // Structured logging: fields (global, per thread), the text and JSON formatters, and the ring
 // buffer sink behind Debug.Log.
+#include "log/structured.h"
+
 #include <spdlog/details/log_msg.h>
 #include <spdlog/formatter.h>
 #include <spdlog/pattern_formatter.h>
@@ -10,7 +12,6 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "log/structured.h"
 #include "micro/context.h"
 #include "micro/logger.h"
 #include "micro/metadata.h"
@@ -58,7 +59,8 @@ bool NeedsQuotes(std::string_view v) {
 }
 
 std::string JsonString(std::string_view s) {
-  return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string_view LevelName(spdlog::level::level_enum level) {
@@ -104,8 +106,8 @@ class FieldFormatter final : public spdlog::formatter {
     if (format_ == Format::kText) {
       pattern_->format(msg, dest);
       for (const auto& [k, v] : fields) {
-        const std::string kv = NeedsQuotes(v) ? fmt::format(" {}={}", k, JsonString(v))
-                                              : fmt::format(" {}={}", k, v);
+        const std::string kv =
+            NeedsQuotes(v) ? fmt::format(" {}={}", k, JsonString(v)) : fmt::format(" {}={}", k, v);
         dest.append(kv.data(), kv.data() + kv.size());
       }
     } else {

@@ -181,8 +181,7 @@ GaugeFamily& Registry::Gauge(const std::string& name, const std::string& help,
 }
 
 HistogramFamily& Registry::Histogram(const std::string& name, const std::string& help,
-                                     std::vector<std::string> labels,
-                                     std::vector<double> bounds) {
+                                     std::vector<std::string> labels, std::vector<double> bounds) {
   std::sort(bounds.begin(), bounds.end());
   std::lock_guard lock(mu_);
   Entry& e = Find(name, Type::kHistogram, labels);

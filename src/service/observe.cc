@@ -14,8 +14,9 @@ Result<bool> ParseBool(std::string_view flag, std::string_view v) {
 }  // namespace
 
 bool IsObservabilityFlag(std::string_view name) {
-  return name == "debug_handler" || name == "debug_address" || name == "metrics" || name == "tracing" ||
-         name == "tracer_address" || name == "tracer_sample" || name == "log_format";
+  return name == "debug_handler" || name == "debug_address" || name == "metrics" ||
+         name == "tracing" || name == "tracer_address" || name == "tracer_sample" ||
+         name == "log_format";
 }
 
 Status ApplyObservabilityFlag(ServiceOptions& o, std::string_view name, const std::string& v) {
@@ -33,8 +34,7 @@ Status ApplyObservabilityFlag(ServiceOptions& o, std::string_view name, const st
     o.tracer_sample = *r;
   } else if (name == "log_format") {
     if (!log::ParseFormat(v)) {
-      return errors::BadRequest(error_ids::kService, "--log_format: \"{}\" is not text or json",
-                                v);
+      return errors::BadRequest(error_ids::kService, "--log_format: \"{}\" is not text or json", v);
     }
     o.log_format = v;
   }

@@ -148,8 +148,9 @@ std::string OtlpHttpExporter::ToOtlpJson(const std::vector<Span>& spans,
   }
   OtlpJson scope = {{"scope", {{"name", "micro-cpp"}, {"version", kVersion}}},
                     {"spans", std::move(list)}};
-  OtlpJson body = {{"resourceSpans", OtlpJson::array({{{"resource", {{"attributes", resource_attrs}}},
-                                                       {"scopeSpans", OtlpJson::array({scope})}}})}};
+  OtlpJson body = {
+      {"resourceSpans", OtlpJson::array({{{"resource", {{"attributes", resource_attrs}}},
+                                          {"scopeSpans", OtlpJson::array({scope})}}})}};
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -60,7 +60,8 @@ uint64_t Fnv(std::string_view text, uint64_t seed) {
 template <std::size_t N>
 std::array<uint8_t, N> HashBytes(std::string_view text) {
   std::array<uint8_t, N> out{};
-  uint64_t a = Fnv(text, 14695981039346656037ULL), b = Fnv(text, 1469598103934665603ULL ^ 0x5bd1e995);
+  uint64_t a = Fnv(text, 14695981039346656037ULL),
+           b = Fnv(text, 1469598103934665603ULL ^ 0x5bd1e995);
   for (std::size_t i = 0; i < N; ++i) {
     uint64_t& src = i < 8 ? a : b;
     out[i] = static_cast<uint8_t>(src >> (8 * (i % 8)));
@@ -86,8 +87,8 @@ SpanId ParseSpanId(std::string_view text) {
   SpanId id{};
   if (ParseHexBytes(text, id) && !IsZero(id)) return id;
   char buf[32];
-  if (auto hex = StripUuid(text, buf); !hex.empty() && ParseHexBytes(hex.substr(0, 16), id) &&
-                                       !IsZero(id)) {
+  if (auto hex = StripUuid(text, buf);
+      !hex.empty() && ParseHexBytes(hex.substr(0, 16), id) && !IsZero(id)) {
     return id;
   }
   return HashBytes<8>(text);
@@ -104,7 +105,8 @@ std::array<uint8_t, N> RandomBytes() {
   do {
     for (std::size_t i = 0; i < N; i += 8) {
       const uint64_t r = Random64();
-      for (std::size_t j = 0; j < 8 && i + j < N; ++j) out[i + j] = static_cast<uint8_t>(r >> (8 * j));
+      for (std::size_t j = 0; j < 8 && i + j < N; ++j)
+        out[i + j] = static_cast<uint8_t>(r >> (8 * j));
     }
   } while (IsZero(out));
   return out;
@@ -152,7 +154,8 @@ std::optional<SpanContext> Extract(const Metadata& md) {
     if (v.size() >= 55 && v[2] == '-' && v[35] == '-' && v[52] == '-' && v.substr(0, 2) != "ff" &&
         ParseHexBytes(v.substr(3, 32), sc.trace_id) && !IsZero(sc.trace_id) &&
         ParseHexBytes(v.substr(36, 16), sc.span_id) && !IsZero(sc.span_id) &&
-        HexValue(v[53]) >= 0 && HexValue(v[54]) >= 0 && (v.size() == 55 || v.substr(0, 2) != "00")) {
+        HexValue(v[53]) >= 0 && HexValue(v[54]) >= 0 &&
+        (v.size() == 55 || v.substr(0, 2) != "00")) {
       sc.from_traceparent = true;
       sc.sampled = (HexValue(v[54]) & 1) != 0;
       sc.tracestate = md.GetOr("Tracestate");
@@ -165,7 +168,8 @@ std::optional<SpanContext> Extract(const Metadata& md) {
     SpanContext sc;
     sc.trace_id = ParseTraceId(*micro_id);
     sc.micro_trace_id = *micro_id;
-    if (auto span = md.Get("Micro-Span-Id"); span && !span->empty()) sc.span_id = ParseSpanId(*span);
+    if (auto span = md.Get("Micro-Span-Id"); span && !span->empty())
+      sc.span_id = ParseSpanId(*span);
     return sc;
   }
   return std::nullopt;
@@ -181,8 +185,8 @@ void Inject(const Span& span, Metadata& md) {
   std::string tp = "00-" + HexOf(span.trace_id) + "-" + HexOf(span.span_id) + "-01";
   md.Set("Traceparent", std::move(tp));
   if (!span.tracestate.empty()) md.Set("Tracestate", span.tracestate);
-  md.Set("Micro-Trace-Id", span.micro_trace_id.empty() ? UuidForm(span.trace_id)
-                                                       : span.micro_trace_id);
+  md.Set("Micro-Trace-Id",
+         span.micro_trace_id.empty() ? UuidForm(span.trace_id) : span.micro_trace_id);
   md.Set("Micro-Span-Id", HexOf(span.span_id));
 }
 
@@ -217,8 +221,7 @@ std::optional<Span> Tracer::Start(SpanKind kind, const std::optional<SpanContext
   if (!parent && threshold_ == 0) return std::nullopt;  // the common "off" case: nothing made
   TraceId trace_id{};
   if (parent) {
-    const bool sampled =
-        parent->from_traceparent ? parent->sampled : SampleTrace(parent->trace_id);
+    const bool sampled = parent->from_traceparent ? parent->sampled : SampleTrace(parent->trace_id);
     if (!sampled) return std::nullopt;
     trace_id = parent->trace_id;
   } else {

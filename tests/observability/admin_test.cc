@@ -28,17 +28,18 @@ TEST(AdminTest, MetricsMoveAsCallsAreMade) {
   auto registry = *NewMemoryRegistry();
   Service back(obs_test::LoopbackService("back", registry));
   ASSERT_TRUE(back.Init({"--debug_address=127.0.0.1:0"}, obs_test::NoEnv()).ok());
-  ASSERT_TRUE(back.Server().Handle(obs_test::Greeter([](Context&, const greeter::Request& r) {
-                             if (r.name() == "bad") return Status(errors::BadRequest("back", "bad"));
-                             return Status{};
-                           }))
+  ASSERT_TRUE(back.Server()
+                  .Handle(obs_test::Greeter([](Context&, const greeter::Request& r) {
+                    if (r.name() == "bad") return Status(errors::BadRequest("back", "bad"));
+                    return Status{};
+                  }))
                   .ok());
-  ASSERT_TRUE(Subscribe<greeter::Request>(
-                  back.Server(), "obs.events",
-                  [](Context&, const greeter::Request& r) {
-                    return r.name() == "reject" ? Status(errors::BadRequest("back", "no"))
-                                                : Status{};
-                  })
+  ASSERT_TRUE(Subscribe<greeter::Request>(back.Server(), "obs.events",
+                                          [](Context&, const greeter::Request& r) {
+                                            return r.name() == "reject"
+                                                       ? Status(errors::BadRequest("back", "no"))
+                                                       : Status{};
+                                          })
                   .ok());
   ASSERT_TRUE(back.Start().ok());
   const std::string admin = back.DebugAddress();
@@ -70,7 +71,9 @@ TEST(AdminTest, MetricsMoveAsCallsAreMade) {
   // Server side (go-micro's names and labels), with the code.
   EXPECT_EQ(Value(after, "micro_request_total", ok), 3);
   EXPECT_EQ(Value(after, "micro_request_total",
-                  {{"service", "back"}, {"endpoint", "Greeter.Hello"}, {"status", "fail"},
+                  {{"service", "back"},
+                   {"endpoint", "Greeter.Hello"},
+                   {"status", "fail"},
                    {"code", "400"}}),
             1);
   EXPECT_EQ(Value(after, "micro_request_duration_seconds_count", ok), 3);
@@ -98,9 +101,9 @@ TEST(AdminTest, MetricsMoveAsCallsAreMade) {
   EXPECT_EQ(Value(after, "micro_broker_delivered_total",
                   {{"topic", "obs.events"}, {"status", "success"}}),
             1);
-  EXPECT_EQ(Value(after, "micro_broker_delivered_total",
-                  {{"topic", "obs.events"}, {"status", "fail"}}),
-            1);
+  EXPECT_EQ(
+      Value(after, "micro_broker_delivered_total", {{"topic", "obs.events"}, {"status", "fail"}}),
+      1);
   // Registry: the first call looked "back" up, the later ones hit the cache.
   EXPECT_GE(Value(after, "micro_registry_lookups_total", {{"status", "success"}}), 1);
   EXPECT_GE(Value(after, "micro_registry_cache_hits_total"), 3);
@@ -162,17 +165,18 @@ TEST(AdminTest, ReadyFlipsWhileDraining) {
 TEST(AdminTest, UserHealthChecksAndNotRegistered) {
   std::atomic<bool> db_up{true};
   Service svc(obs_test::LoopbackService("checked", *NewMemoryRegistry()));
-  ASSERT_TRUE(svc.Init({}, [](const std::string& k) -> std::optional<std::string> {
-                   if (k == "MICRO_DEBUG_ADDRESS") return "127.0.0.1:0";
-                   return std::nullopt;
-                 }).ok());
+  ASSERT_TRUE(svc.Init({},
+                       [](const std::string& k) -> std::optional<std::string> {
+                         if (k == "MICRO_DEBUG_ADDRESS") return "127.0.0.1:0";
+                         return std::nullopt;
+                       })
+                  .ok());
   svc.AddHealthCheck({.name = "database", .check = [&]() -> Status {
                         if (db_up) return {};
                         return errors::InternalServerError("db", "connection refused");
                       }});
-  svc.AddHealthCheck({.name = "cache", .check = [] {
-                        return Status(errors::InternalServerError("cache", "cold"));
-                      },
+  svc.AddHealthCheck({.name = "cache",
+                      .check = [] { return Status(errors::InternalServerError("cache", "cold")); },
                       .critical = false});
   ASSERT_TRUE(svc.Start().ok());
   const std::string admin = svc.DebugAddress();

@@ -29,8 +29,9 @@ std::string GoMicroRequest(const std::string& host, std::string_view content_typ
          "\r\nAccept: " + std::string(content_type) +
          "\r\nContent-Type: " + std::string(content_type) +
          "\r\nMicro-Endpoint: " + std::string(endpoint) + "\r\nMicro-Id: 0" +
-         "\r\nMicro-Method: " + std::string(endpoint) + "\r\nMicro-Service: " +
-         std::string(service) + "\r\nTimeout: 5000000000\r\n\r\n" + std::string(body);
+         "\r\nMicro-Method: " + std::string(endpoint) +
+         "\r\nMicro-Service: " + std::string(service) + "\r\nTimeout: 5000000000\r\n\r\n" +
+         std::string(body);
 }
 
 struct RawResponse {
@@ -69,10 +70,11 @@ class DebugHandlerTest : public ::testing::Test {
   void SetUp() override {
     svc_ = std::make_unique<Service>(obs_test::LoopbackService("greeter", *NewMemoryRegistry()));
     ASSERT_TRUE(svc_->Init({"--tracer_sample=1"}, obs_test::NoEnv()).ok());
-    ASSERT_TRUE(svc_->Server().Handle(obs_test::Greeter([](Context&, const greeter::Request& r) {
-                            if (r.name() == "fail") return Status(errors::NotFound("greeter", "no"));
-                            return Status{};
-                          }))
+    ASSERT_TRUE(svc_->Server()
+                    .Handle(obs_test::Greeter([](Context&, const greeter::Request& r) {
+                      if (r.name() == "fail") return Status(errors::NotFound("greeter", "no"));
+                      return Status{};
+                    }))
                     .ok());
     ASSERT_TRUE(svc_->Start().ok());
     addr_ = svc_->Server().Address();
@@ -102,8 +104,9 @@ TEST_F(DebugHandlerTest, HealthOverTheGoMicroWireJson) {
 
 TEST_F(DebugHandlerTest, HealthOverTheGoMicroWireProtobuf) {
   // HealthRequest{service:"greeter"} = 0a 07 "greeter"; the answer HealthResponse{status:"ok"}.
-  RawResponse r = Exchange(addr_, GoMicroRequest(addr_, "application/protobuf", "greeter",
-                                                 "Debug.Health", std::string("\x0a\x07greeter", 9)));
+  RawResponse r =
+      Exchange(addr_, GoMicroRequest(addr_, "application/protobuf", "greeter", "Debug.Health",
+                                     std::string("\x0a\x07greeter", 9)));
   EXPECT_EQ(r.headers.count("Micro-Error"), 0u);
   EXPECT_EQ(r.body, std::string("\x0a\x02ok", 4));
 }
@@ -126,7 +129,8 @@ TEST_F(DebugHandlerTest, StatsOverTheGoMicroWireCountRequestsAndErrors) {
 }
 
 TEST_F(DebugHandlerTest, NotAdvertisedInTheRegistry) {
-  for (const auto& e : svc_->Server().Registration().endpoints) EXPECT_NE(e.name.rfind("Debug."), 0u);
+  for (const auto& e : svc_->Server().Registration().endpoints)
+    EXPECT_NE(e.name.rfind("Debug."), 0u);
 }
 
 TEST_F(DebugHandlerTest, OurClientCallsHealthStatsAndTrace) {
@@ -177,8 +181,8 @@ TEST_F(DebugHandlerTest, OurClientCallsHealthStatsAndTrace) {
 TEST_F(DebugHandlerTest, LogReturnsRecentLinesAndStreamsNewOnes) {
   log::With({{"k", "v1"}}).Warn("debug-log-test line one");
   Context ctx;
-  auto stream = OpenStream<debug::LogRequest, debug::Record>(*svc_->Client(), ctx, "greeter",
-                                                             "Debug.Log");
+  auto stream =
+      OpenStream<debug::LogRequest, debug::Record>(*svc_->Client(), ctx, "greeter", "Debug.Log");
   ASSERT_TRUE(stream.ok()) << stream.error();
   debug::LogRequest req;
   req.set_count(5);
@@ -200,8 +204,8 @@ TEST_F(DebugHandlerTest, LogReturnsRecentLinesAndStreamsNewOnes) {
   (void)stream->Close();
 
   // Without `stream`: the buffered lines, then the end.
-  auto once = OpenStream<debug::LogRequest, debug::Record>(*svc_->Client(), ctx, "greeter",
-                                                           "Debug.Log");
+  auto once =
+      OpenStream<debug::LogRequest, debug::Record>(*svc_->Client(), ctx, "greeter", "Debug.Log");
   ASSERT_TRUE(once.ok());
   debug::LogRequest one;
   one.set_count(1);

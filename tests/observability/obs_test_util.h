@@ -69,9 +69,8 @@ inline std::optional<std::vector<Sample>> ParsePrometheus(const std::string& tex
   fwrite(text.data(), 1, text.size(), f);
   fclose(f);
   int rc = 0;
-  const std::string out = RunCommand(std::string("/usr/bin/python3 ") + MICRO_OBS_TEST_DIR +
-                                         "/parse_metrics.py < " + path,
-                                     &rc);
+  const std::string out = RunCommand(
+      std::string("/usr/bin/python3 ") + MICRO_OBS_TEST_DIR + "/parse_metrics.py < " + path, &rc);
   std::remove(path);
   if (rc != 0) return std::nullopt;
   std::vector<Sample> samples;

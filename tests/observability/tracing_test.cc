@@ -113,9 +113,7 @@ class TracingTest : public ::testing::Test {
     ASSERT_TRUE(back_->Init({flag}, obs_test::NoEnv()).ok());
     front_client_ = front_->Client();
     ASSERT_TRUE(front_->Server().Handle(FrontHandler(&front_client_, &seen_)).ok());
-    ASSERT_TRUE(back_->Server()
-                    .Handle(obs_test::Greeter())
-                    .ok());
+    ASSERT_TRUE(back_->Server().Handle(obs_test::Greeter()).ok());
     ASSERT_TRUE(Subscribe<greeter::Request>(back_->Server(), "trace.events",
                                             [this](Context& ctx, const greeter::Request&) {
                                               std::lock_guard lock(seen_.mu);
@@ -235,7 +233,8 @@ TEST_F(TracingTest, GoMicroTraceIdIsContinued) {
   EXPECT_EQ(seen_.downstream.GetOr("Micro-Trace-Id"), "0f8fad5b-d9cb-469f-a165-70867728950e");
   EXPECT_NE(seen_.downstream.GetOr("Traceparent").find("0f8fad5bd9cb469fa16570867728950e"),
             std::string::npos);
-  EXPECT_FALSE(front_->Observer()->Tracer()->Recent("0f8fad5b-d9cb-469f-a165-70867728950e").empty());
+  EXPECT_FALSE(
+      front_->Observer()->Tracer()->Recent("0f8fad5b-d9cb-469f-a165-70867728950e").empty());
 }
 
 TEST_F(TracingTest, UnsampledCallsPropagateButRecordNothing) {
