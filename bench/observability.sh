@@ -2,10 +2,12 @@
 # The cost of observability on the echo benchmark (docs/benchmarks.md#observability-cost):
 #   off      --metrics=false --tracing=false          (no call wrapper at all)
 #   metrics  the defaults: metrics on, tracing sampled at 0
+#   sampled  metrics on, --tracer_sample=1, spans kept in memory only (no export)
 #   trace100 metrics on, --tracer_sample=1, OTLP export to a collector on loopback
 # Server and client get the same flags. Each round runs every mode once (interleaved), 64 B
 # payloads, 64 calls in flight, server on core 0, micro-bench on core 1; the table shows the
-# median QPS and p99 over the rounds and the ratio to `off`.
+# median QPS, p99 and CPU microseconds per call of server and client (steadier than QPS on a
+# busy machine) over the rounds, and the ratios to `off`.
 #   bench/observability.sh [build dir] [rounds] [seconds]
 set -euo pipefail
 build=${1:-build/default} rounds=${2:-3} seconds=${3:-5}
@@ -34,22 +36,31 @@ flags_for() {
   case $1 in
     off) echo "--metrics=false --tracing=false" ;;
     metrics) echo "" ;;
+    sampled) echo "--tracer_sample=1" ;;
     trace100) echo "--tracer_sample=1 --tracer_address=127.0.0.1:$cport" ;;
   esac
 }
 
 for round in $(seq "$rounds"); do
-  for mode in off metrics trace100; do
+  for mode in off metrics sampled trace100; do
     port=$(free_port)
     # shellcheck disable=SC2046
     MICRO_LOG_LEVEL=warn taskset -c 0 "$server" --registry memory \
       --server_address "127.0.0.1:$port" $(flags_for $mode) >/dev/null &
     spid=$!
     for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.01; done
+    before=$(awk '{print $14 + $15}' "/proc/$spid/stat")
     # shellcheck disable=SC2046
-    MICRO_LOG_LEVEL=warn taskset -c 1 "$client" --address "127.0.0.1:$port" -c 64 -s 64 \
-      -d "${seconds}s" --warmup 1 --name "$mode" $(flags_for $mode) | tail -1 >>"$out/$mode.jsonl"
+    res=$( { /usr/bin/time -f "client_cpu_s %U %S" env MICRO_LOG_LEVEL=warn taskset -c 1 \
+             "$client" --address "127.0.0.1:$port" -c 64 -s 64 -d "${seconds}s" \
+             --name "$mode" $(flags_for $mode) | tail -1; } 2>&1 )
+    after=$(awk '{print $14 + $15}' "/proc/$spid/stat")
     kill $spid; wait $spid 2>/dev/null || true
+    json=$(echo "$res" | grep '^{')
+    ccpu=$(echo "$res" | awk '/client_cpu_s/ {print $2 + $3}')
+    echo "$json" | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); hz=$(getconf CLK_TCK); \
+n=j['qps']*j['seconds']; j['server_us']=($after-$before)/hz/n*1e6; j['client_us']=$ccpu/n*1e6; \
+print(json.dumps(j))" >>"$out/$mode.jsonl"
     echo "round $round $mode: $(tail -1 "$out/$mode.jsonl")" >&2
   done
 done
@@ -58,13 +69,14 @@ done
 import json, statistics, sys, os
 d = sys.argv[1]
 rows = {}
-for mode in ["off", "metrics", "trace100"]:
+for mode in ["off", "metrics", "sampled", "trace100"]:
     lines = [json.loads(l) for l in open(os.path.join(d, mode + ".jsonl")) if l.strip()]
-    rows[mode] = (statistics.median(l["qps"] for l in lines), statistics.median(l["p99_us"] for l in lines))
-base = rows["off"][0]
-print("| mode | QPS (median) | p99 µs | vs off |")
-print("|---|---|---|---|")
-for mode, (qps, p99) in rows.items():
-    print(f"| {mode} | {qps:.0f} | {p99:.0f} | {qps / base:.3f} |")
+    med = lambda k: statistics.median(l[k] for l in lines)
+    rows[mode] = (med("qps"), med("p99_us"), med("server_us"), med("client_us"))
+b = rows["off"]
+print("| mode | QPS | vs off | p99 µs | server CPU µs/call | client CPU µs/call | CPU vs off (server+client) |")
+print("|---|---|---|---|---|---|---|")
+for mode, (qps, p99, s, c) in rows.items():
+    print(f"| {mode} | {qps:.0f} | {qps / b[0]:.3f} | {p99:.0f} | {s:.1f} | {c:.1f} | {(b[2] + b[3]) / (s + c):.3f} |")
 PY
 echo "raw results: $out" >&2

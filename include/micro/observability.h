@@ -132,6 +132,7 @@ class Observer {
 
   const ObserverOptions options_;
   const int64_t started_unix_;
+  const uint64_t id_;  // unique per process, never reused
   std::shared_ptr<metrics::Registry> metrics_;
   std::unique_ptr<Families> families_;
   std::unique_ptr<SeriesTable> server_series_, client_series_;

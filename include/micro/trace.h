@@ -84,6 +84,9 @@ struct Span {
   void SetStatus(const Status& status);
 };
 
+// A finished span, shared by the ring and the exporter (no copies).
+using SpanPtr = std::shared_ptr<const Span>;
+
 // Writes span's context (span as the parent of what follows) into md.
 void Inject(const Span& span, Metadata& md);
 
@@ -92,7 +95,7 @@ class Exporter {
  public:
   virtual ~Exporter() = default;
   // Must not block. May drop.
-  virtual void Export(Span span) = 0;
+  virtual void Export(SpanPtr span) = 0;
   // Sends what is queued (up to a deadline) and stops. Idempotent.
   virtual void Shutdown() {}
 };
@@ -115,7 +118,7 @@ class OtlpHttpExporter final : public Exporter {
  public:
   explicit OtlpHttpExporter(OtlpOptions options);
   ~OtlpHttpExporter() override;
-  void Export(Span span) override;
+  void Export(SpanPtr span) override;
   void Shutdown() override;
 
   uint64_t Exported() const { return exported_.load(); }
@@ -127,14 +130,14 @@ class OtlpHttpExporter final : public Exporter {
 
  private:
   void Run();
-  bool Post(const std::vector<Span>& batch);
+  bool Post(const std::vector<SpanPtr>& batch);
 
   struct Target;
   const OtlpOptions options_;
   std::unique_ptr<Target> target_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Span> queue_;
+  std::deque<SpanPtr> queue_;
   bool stopping_ = false;
   bool failing_ = false;
   std::atomic<uint64_t> exported_{0}, dropped_{0}, failed_{0};
@@ -173,7 +176,7 @@ class Tracer {
   const TracerOptions options_;
   const uint64_t threshold_;  // ratio * 2^64
   mutable std::mutex mu_;
-  std::deque<Span> ring_;
+  std::deque<SpanPtr> ring_;
   std::atomic<uint64_t> recorded_{0};
 };
 

@@ -1,6 +1,7 @@
 // Observer: one service's metric families, per-endpoint series, stats and health checks.
 #include <fmt/format.h>
 
+#include <array>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,18 @@ struct SeriesKeyEqual {
   }
 };
 
+// Each thread remembers the client series it used last (per Observer, told apart by an id that
+// is never reused), so a steady stream of calls skips the shared table and its lock.
+struct ClientSeriesMemo {
+  uint64_t owner = 0;
+  std::string service, endpoint;
+  Observer::CallSeries* series = nullptr;
+};
+constexpr std::size_t kClientMemoSize = 4;
+thread_local std::array<ClientSeriesMemo, kClientMemoSize> tls_client_memo;
+thread_local std::size_t tls_client_memo_next = 0;
+std::atomic<uint64_t> next_observer_id{1};
+
 std::string CodeOf(const Status& status) {
   if (status.ok()) return "200";
   return std::to_string(status.error().code);
@@ -73,6 +86,7 @@ Observer::Observer(ObserverOptions options)
       started_unix_(std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count()),
+      id_(next_observer_id.fetch_add(1)),
       server_series_(std::make_unique<SeriesTable>()),
       client_series_(std::make_unique<SeriesTable>()) {
   if (!options_.metrics) return;
@@ -168,7 +182,17 @@ Observer::CallSeries* Observer::ServerSeries(std::string_view endpoint) {
 }
 
 Observer::CallSeries* Observer::ClientSeries(std::string_view service, std::string_view endpoint) {
-  return Series(*client_series_, false, service, endpoint);
+  if (!families_) return nullptr;
+  for (const auto& m : tls_client_memo) {
+    if (m.owner == id_ && m.service == service && m.endpoint == endpoint) return m.series;
+  }
+  CallSeries* series = Series(*client_series_, false, service, endpoint);
+  auto& slot = tls_client_memo[tls_client_memo_next++ % kClientMemoSize];
+  slot.owner = id_;
+  slot.service = series->service;
+  slot.endpoint = series->endpoint;
+  slot.series = series;
+  return series;
 }
 
 void Observer::RecordFailure(bool server, CallSeries* series, const Status& status, Duration took) {

@@ -1,6 +1,4 @@
 // OTLP/HTTP JSON export of finished spans: a bounded queue drained by a thread of its own.
-#include <nlohmann/json.hpp>
-
 #include "micro/http_client.h"
 #include "micro/logger.h"
 #include "micro/trace.h"
@@ -9,10 +7,115 @@
 namespace micro::trace {
 namespace {
 
-using OtlpJson = nlohmann::ordered_json;
+// JSON string contents: escapes, and invalid UTF-8 replaced by U+FFFD (collectors reject it).
+void AppendJsonEscaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      if (c == '"') {
+        out += "\\\"";
+      } else if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else {
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+      }
+      ++i;
+      continue;
+    }
+    // A multi-byte sequence: copy it when well formed.
+    std::size_t len = 0;
+    if (c >= 0xC2 && c < 0xE0) len = 2;
+    if (c >= 0xE0 && c < 0xF0) len = 3;
+    if (c >= 0xF0 && c < 0xF5) len = 4;
+    bool ok = len > 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+}
 
-OtlpJson StringAttribute(const std::string& key, const std::string& value) {
-  return {{"key", key}, {"value", {{"stringValue", value}}}};
+void AppendString(std::string& out, std::string_view s) {
+  out += '"';
+  AppendJsonEscaped(out, s);
+  out += '"';
+}
+
+void AppendAttribute(std::string& out, std::string_view key, std::string_view value) {
+  out += "{\"key\":";
+  AppendString(out, key);
+  out += ",\"value\":{\"stringValue\":";
+  AppendString(out, value);
+  out += "}}";
+}
+
+void AppendSpan(std::string& out, const Span& s) {
+  out += "{\"traceId\":\"" + Hex(s.trace_id) + "\",\"spanId\":\"" + Hex(s.span_id) + "\"";
+  if (!s.IsRoot()) out += ",\"parentSpanId\":\"" + Hex(s.parent_span_id) + "\"";
+  if (!s.tracestate.empty()) {
+    out += ",\"traceState\":";
+    AppendString(out, s.tracestate);
+  }
+  out += ",\"name\":";
+  AppendString(out, s.name);
+  out += ",\"kind\":" + std::to_string(static_cast<int>(s.kind));
+  out += ",\"startTimeUnixNano\":\"" + std::to_string(s.start_unix_nanos) + "\"";
+  out += ",\"endTimeUnixNano\":\"" + std::to_string(s.end_unix_nanos) + "\"";
+  out += ",\"attributes\":[";
+  for (std::size_t i = 0; i < s.attributes.size(); ++i) {
+    if (i) out += ',';
+    AppendAttribute(out, s.attributes[i].first, s.attributes[i].second);
+  }
+  out += "],\"status\":";
+  if (s.error) {
+    out += "{\"code\":2,\"message\":";
+    AppendString(out, s.status_message);
+    out += "}}";
+  } else {
+    out += "{}}";
+  }
+}
+
+// {"resourceSpans":[{"resource":{...},"scopeSpans":[{"scope":{...},"spans":[...]}]}]}, written
+// directly (no JSON tree: this runs for every exported span).
+std::string OtlpBody(const std::vector<const Span*>& spans, const OtlpOptions& options) {
+  std::string out;
+  out.reserve(256 + spans.size() * 512);
+  out += "{\"resourceSpans\":[{\"resource\":{\"attributes\":[";
+  AppendAttribute(out, "service.name", options.service_name);
+  if (!options.service_version.empty()) {
+    out += ',';
+    AppendAttribute(out, "service.version", options.service_version);
+  }
+  out += ',';
+  AppendAttribute(out, "telemetry.sdk.name", "micro-cpp");
+  out += ',';
+  AppendAttribute(out, "telemetry.sdk.language", "cpp");
+  out += "]},\"scopeSpans\":[{\"scope\":{\"name\":\"micro-cpp\",\"version\":";
+  AppendString(out, kVersion);
+  out += "},\"spans\":[";
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    if (i) out += ',';
+    AppendSpan(out, *spans[i]);
+  }
+  out += "]}]}]}";
+  return out;
 }
 
 }  // namespace
@@ -45,7 +148,7 @@ OtlpHttpExporter::OtlpHttpExporter(OtlpOptions options)
 
 OtlpHttpExporter::~OtlpHttpExporter() { Shutdown(); }
 
-void OtlpHttpExporter::Export(Span span) {
+void OtlpHttpExporter::Export(SpanPtr span) {
   {
     std::lock_guard lock(mu_);
     if (stopping_ || queue_.size() >= options_.max_queue) {
@@ -70,7 +173,7 @@ void OtlpHttpExporter::Shutdown() {
 
 void OtlpHttpExporter::Run() {
   for (;;) {
-    std::vector<Span> batch;
+    std::vector<SpanPtr> batch;
     bool last = false;
     {
       std::unique_lock lock(mu_);
@@ -101,8 +204,11 @@ void OtlpHttpExporter::Run() {
   }
 }
 
-bool OtlpHttpExporter::Post(const std::vector<Span>& batch) {
-  http::Request req{.method = "POST", .target = target_->path, .body = ToOtlpJson(batch, options_)};
+bool OtlpHttpExporter::Post(const std::vector<SpanPtr>& batch) {
+  std::vector<const Span*> spans;
+  spans.reserve(batch.size());
+  for (const auto& s : batch) spans.push_back(s.get());
+  http::Request req{.method = "POST", .target = target_->path, .body = OtlpBody(spans, options_)};
   req.header.Set("Content-Type", "application/json");
   auto rsp = target_->client->SendSync(target_->host_port, std::move(req));
   const bool ok = rsp.ok() && rsp->status >= 200 && rsp->status < 300;
@@ -118,40 +224,10 @@ bool OtlpHttpExporter::Post(const std::vector<Span>& batch) {
 
 std::string OtlpHttpExporter::ToOtlpJson(const std::vector<Span>& spans,
                                          const OtlpOptions& options) {
-  OtlpJson resource_attrs = OtlpJson::array();
-  resource_attrs.push_back(StringAttribute("service.name", options.service_name));
-  if (!options.service_version.empty()) {
-    resource_attrs.push_back(StringAttribute("service.version", options.service_version));
-  }
-  resource_attrs.push_back(StringAttribute("telemetry.sdk.name", "micro-cpp"));
-  resource_attrs.push_back(StringAttribute("telemetry.sdk.language", "cpp"));
-  OtlpJson list = OtlpJson::array();
-  for (const Span& s : spans) {
-    OtlpJson j;
-    j["traceId"] = Hex(s.trace_id);
-    j["spanId"] = Hex(s.span_id);
-    if (!s.IsRoot()) j["parentSpanId"] = Hex(s.parent_span_id);
-    if (!s.tracestate.empty()) j["traceState"] = s.tracestate;
-    j["name"] = s.name;
-    j["kind"] = static_cast<int>(s.kind);
-    j["startTimeUnixNano"] = std::to_string(s.start_unix_nanos);
-    j["endTimeUnixNano"] = std::to_string(s.end_unix_nanos);
-    OtlpJson attrs = OtlpJson::array();
-    for (const auto& [k, v] : s.attributes) attrs.push_back(StringAttribute(k, v));
-    j["attributes"] = std::move(attrs);
-    if (s.error) {
-      j["status"] = {{"code", 2}, {"message", s.status_message}};
-    } else {
-      j["status"] = OtlpJson::object();
-    }
-    list.push_back(std::move(j));
-  }
-  OtlpJson scope = {{"scope", {{"name", "micro-cpp"}, {"version", kVersion}}},
-                    {"spans", std::move(list)}};
-  OtlpJson body = {
-      {"resourceSpans", OtlpJson::array({{{"resource", {{"attributes", resource_attrs}}},
-                                          {"scopeSpans", OtlpJson::array({scope})}}})}};
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::vector<const Span*> list;
+  list.reserve(spans.size());
+  for (const Span& s : spans) list.push_back(&s);
+  return OtlpBody(list, options);
 }
 
 }  // namespace micro::trace

@@ -130,9 +130,14 @@ std::string Hex(const TraceId& id) { return HexOf(id); }
 std::string Hex(const SpanId& id) { return HexOf(id); }
 
 std::string UuidForm(const TraceId& id) {
-  const std::string h = HexOf(id);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20);
+  std::string out(36, '-');
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;  // the dashes
+    out[at++] = kHexDigits[id[i] >> 4];
+    out[at++] = kHexDigits[id[i] & 0xF];
+  }
+  return out;
 }
 
 TraceId ParseTraceId(std::string_view text) {
@@ -244,12 +249,17 @@ std::optional<Span> Tracer::Start(SpanKind kind, const std::optional<SpanContext
 void Tracer::End(Span span) {
   span.end_unix_nanos = UnixNanosNow();
   recorded_.fetch_add(1, std::memory_order_relaxed);
+  auto shared = std::make_shared<const Span>(std::move(span));
   if (options_.ring_size > 0) {
+    SpanPtr evicted;  // released outside the lock
     std::lock_guard lock(mu_);
-    ring_.push_back(span);
-    while (ring_.size() > options_.ring_size) ring_.pop_front();
+    ring_.push_back(shared);
+    if (ring_.size() > options_.ring_size) {
+      evicted = std::move(ring_.front());
+      ring_.pop_front();
+    }
   }
-  if (options_.exporter) options_.exporter->Export(std::move(span));
+  if (options_.exporter) options_.exporter->Export(std::move(shared));
 }
 
 std::vector<Span> Tracer::Recent(std::string_view trace_id) const {
@@ -257,8 +267,8 @@ std::vector<Span> Tracer::Recent(std::string_view trace_id) const {
   if (!trace_id.empty()) want = ParseTraceId(trace_id);
   std::vector<Span> out;
   std::lock_guard lock(mu_);
-  for (const Span& s : ring_) {
-    if (!want || s.trace_id == *want) out.push_back(s);
+  for (const SpanPtr& s : ring_) {
+    if (!want || s->trace_id == *want) out.push_back(*s);
   }
   return out;
 }

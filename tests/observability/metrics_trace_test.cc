@@ -155,12 +155,13 @@ TEST(TraceTest, OtlpJsonBody) {
   s.trace_id = trace::ParseTraceId("4bf92f3577b34da6a3ce929d0e0e4736");
   s.span_id = {1, 2, 3, 4, 5, 6, 7, 8};
   s.name = "greeter.Greeter.Hello";
+  s.tracestate = "a=\"b\"";
   s.kind = trace::SpanKind::kServer;
   s.start_unix_nanos = 1000;
   s.end_unix_nanos = 2500;
   s.attributes = {{"rpc.system", "micro"}};
   s.error = true;
-  s.status_message = "boom";
+  s.status_message = std::string("boom \"x\"\n\x01 \xff end \xc3\xa9");
   auto j = nlohmann::json::parse(trace::OtlpHttpExporter::ToOtlpJson(
       {s}, {.service_name = "greeter", .service_version = "1.0"}));
   const auto& rs = j["resourceSpans"][0];
@@ -174,6 +175,9 @@ TEST(TraceTest, OtlpJsonBody) {
   EXPECT_EQ(span["startTimeUnixNano"], "1000");
   EXPECT_EQ(span["endTimeUnixNano"], "2500");
   EXPECT_EQ(span["status"]["code"], 2);
+  // Escaped, and the invalid byte replaced: the body stays valid JSON and UTF-8.
+  EXPECT_EQ(span["status"]["message"], "boom \"x\"\n\x01 \xEF\xBF\xBD end \xc3\xa9");
+  EXPECT_EQ(span["traceState"], "a=\"b\"");
   EXPECT_EQ(span["attributes"][0]["value"]["stringValue"], "micro");
 }
 
@@ -184,11 +188,11 @@ TEST(TraceTest, ExporterQueueIsBoundedAndNeverBlocks) {
                                     .max_batch = 512,
                                     .interval = std::chrono::seconds(30),
                                     .timeout = std::chrono::milliseconds(200)});
-  for (int i = 0; i < 10; ++i) exporter.Export(trace::Span{});
+  for (int i = 0; i < 10; ++i) exporter.Export(std::make_shared<trace::Span>());
   EXPECT_EQ(exporter.Dropped(), 6u);
   exporter.Shutdown();  // flushes the 4 (which fail) and stops
   EXPECT_EQ(exporter.Failed(), 4u);
-  exporter.Export(trace::Span{});
+  exporter.Export(std::make_shared<trace::Span>());
   EXPECT_EQ(exporter.Dropped(), 7u);  // after shutdown: dropped
 }
 
