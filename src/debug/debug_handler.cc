@@ -88,7 +88,7 @@ Handler DebugHandler(std::shared_ptr<Observer> observer) {
         rsp.set_timestamp(static_cast<uint64_t>(now));
         rsp.set_started(static_cast<uint64_t>(observer->StartedUnix()));
         rsp.set_uptime(static_cast<uint64_t>(std::max<int64_t>(0, now - observer->StartedUnix())));
-        rsp.set_memory(p.heap_bytes);
+        rsp.set_memory(p.heap_bytes > 0 ? p.heap_bytes : p.rss_bytes);  // 0 under sanitizers
         rsp.set_threads(p.threads);
         rsp.set_gc(0);
         rsp.set_requests(observer->Requests());
