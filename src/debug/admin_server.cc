@@ -28,7 +28,7 @@ class AdminServerImpl final : public AdminServer {
       : observer_(std::move(observer)), runtime_(std::make_unique<Runtime>(1)) {}
   ~AdminServerImpl() override {
     Close();
-    server_.reset();   // its acceptor needs the io_context: before the runtime goes
+    server_.reset();  // its acceptor needs the io_context: before the runtime goes
     runtime_.reset();
   }
 
