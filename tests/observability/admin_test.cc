@@ -104,9 +104,13 @@ TEST(AdminTest, MetricsMoveAsCallsAreMade) {
   EXPECT_EQ(
       Value(after, "micro_broker_delivered_total", {{"topic", "obs.events"}, {"status", "fail"}}),
       1);
-  // Registry: the first call looked "back" up, the later ones hit the cache.
-  EXPECT_GE(Value(after, "micro_registry_lookups_total", {{"status", "success"}}), 1);
-  EXPECT_GE(Value(after, "micro_registry_cache_hits_total"), 3);
+  // Registry: each of the 4 calls was answered either from the cache or by a lookup (how
+  // many of each depends on timing: a watch event may empty the cache entry meanwhile).
+  const double lookups = Value(after, "micro_registry_lookups_total", {{"status", "success"}});
+  const double hits = Value(after, "micro_registry_cache_hits_total");
+  EXPECT_GE(lookups, 1);
+  EXPECT_GE(hits, 1);
+  EXPECT_GE(lookups + hits, 4);
   // Process.
   EXPECT_GT(Value(after, "process_resident_memory_bytes"), 1e6);
   EXPECT_GT(Value(after, "process_threads"), 2);
