@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   zlib1g-dev libssl-dev node-llhttp
   clang libclang-rt-14-dev
-  iproute2 util-linux python3
+  iproute2 util-linux python3 python3-prometheus-client curl
   etcd-server etcd-client nats-server libnats-dev
   libgrpc++-dev protobuf-compiler-grpc
   wrk nghttp2-client

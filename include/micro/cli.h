@@ -9,6 +9,7 @@
 //   micro api [--address 127.0.0.1:8080] [--handler meta] ...   (the API gateway)
 //   micro web [--address 127.0.0.1:8082] [--namespace go.micro.web]   (the dashboard)
 //   micro sidecar [--address 127.0.0.1:8081] --app_name N --app_address H:P ...
+//   micro health SERVICE [--address A] [--timeout 5s]          (Debug.Health on every node)
 //
 // tools/micro/main.cc is a thin main around Program; a new subcommand is one Add() block:
 //
@@ -193,6 +194,12 @@ void AddWebCommand(Program& program);
 // the app before it returns kOk. Mesh calls arrive on --server_address (default 127.0.0.1:0).
 // Bad options are kUsage; a port that cannot be bound kFailed.
 void AddSidecarCommand(Program& program);
+// `micro health SERVICE [--address host:port] [--timeout 5s]`: calls Debug.Health on every
+// node of the service (or the one address) and prints "service  NAME", then VERSION / NODE /
+// ADDRESS / STATUS per node (the status, or the call's error JSON). JSON: [{"service",
+// "version","node","address","status"[,"error"]}]. kOk when every node answers "ok", kFailed
+// otherwise, kNotFound for an unknown service.
+void AddHealthCommand(Program& program);
 
 // The skeleton's files, path relative to the project folder -> content: <name>.proto,
 // handler/<name>.h, handler/<name>.cc, main.cc, <name>_test.cc, CMakeLists.txt (using

@@ -12,7 +12,11 @@
 // broker, broker_address, server_name, server_version, server_id, server_address,
 // server_advertise, server_metadata (k=v, repeatable), register_ttl and register_interval
 // (seconds), client_retries, client_request_timeout, client_pool_size, client_pool_ttl (Go
-// durations such as 5s or 1m30s), plus MICRO_PROXY=host:port (every call goes there). An
+// durations such as 5s or 1m30s), the resilience flags (docs/resilience.md) and the
+// observability ones (docs/observability.md): debug_handler (true|false), debug_address
+// (admin HTTP: /health, /health/live, /health/ready, /metrics), metrics and tracing (true|false),
+// tracer_address (OTLP/HTTP collector), tracer_sample (0..1), log_format (text|json),
+// plus MICRO_PROXY=host:port (every call goes there). An
 // unknown plugin name is an Error listing the known ones; `--help` prints the flags and known
 // names and exits 0. Unrecognised arguments are left for the program.
 //
@@ -22,6 +26,7 @@
 
 #include <micro/broker.h>
 #include <micro/client.h>
+#include <micro/observability.h>
 #include <micro/registry.h>
 #include <micro/runtime.h>
 #include <micro/selector.h>
@@ -72,6 +77,19 @@ struct ServiceOptions {
   // (ServerOptions::inline_handlers; only for handlers that never block).
   bool inline_handlers = false;
 
+  // Observability (docs/observability.md); each also a flag.
+  bool debug_handler = true;  // --debug_handler: go-micro's internal Debug.* handler
+  std::string debug_address;  // --debug_address: admin HTTP listener; empty: none
+  bool metrics = true;        // --metrics: Prometheus metrics (served on debug_address)
+  // --tracing: spans and trace propagation. With metrics and tracing both off no call wrapper
+  // is installed at all (Debug.Stats then counts nothing).
+  bool tracing = true;
+  std::string tracer_address;  // --tracer_address: OTLP/HTTP collector; empty: no export
+  // --tracer_sample: share of new traces recorded, 0..1. Unset: 1 with a tracer_address, else
+  // 0. Calls whose traceparent says sampled are recorded either way.
+  std::optional<double> tracer_sample;
+  std::string log_format;  // --log_format: text or json; empty: MICRO_LOG_FORMAT, else text
+
   ClientOptions client;  // transport/selector/executor are filled in by the service
   std::vector<HandlerWrapper> wrappers;
   std::size_t threads = 0;  // I/O threads; 0: Runtime::Cpus()
@@ -103,6 +121,12 @@ class Service {
   std::shared_ptr<RegistryCache> Cache();
   std::shared_ptr<micro::Transport> Transport();
   std::shared_ptr<micro::Broker> Broker();
+  // Metrics, tracer, health and readiness of this service (micro/observability.h).
+  std::shared_ptr<micro::Observer> Observer();
+  // Adds a check to /health, /health/ready (and Debug.Health when critical).
+  void AddHealthCheck(HealthCheck check) { Observer()->AddHealthCheck(std::move(check)); }
+  // The admin listener's "host:port" while started with a debug_address; else "".
+  std::string DebugAddress() const;
 
   // Hooks, then server start/stop (go-micro's order and error rules).
   Status Start();
@@ -134,6 +158,8 @@ class Service {
   std::shared_ptr<Selector> selector_;
   std::shared_ptr<micro::Client> client_;
   std::shared_ptr<micro::Server> server_;
+  std::shared_ptr<micro::Observer> observer_;
+  std::shared_ptr<AdminServer> admin_;
   struct Waiter;
   std::shared_ptr<Waiter> waiter_;
 };

@@ -200,6 +200,7 @@ Program::Program(Io io, Getenv getenv, ServiceOptions base) {
   AddApiCommand(*this);
   AddWebCommand(*this);
   AddSidecarCommand(*this);
+  AddHealthCommand(*this);
 }
 
 Program::~Program() = default;

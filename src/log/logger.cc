@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "log/structured.h"
 #include "micro/metadata.h"
 
 namespace micro::log {
@@ -29,8 +30,12 @@ spdlog::level::level_enum ToSpdlog(Level level) {
 }
 
 std::shared_ptr<spdlog::logger> CreateLogger() {
-  if (auto existing = spdlog::get("micro")) return existing;  // the user installed their own
+  if (auto existing = spdlog::get("micro")) {  // the user installed their own
+    detail::InstallStructured(*existing, /*own_logger=*/false);
+    return existing;
+  }
   auto logger = spdlog::stderr_color_mt("micro");
+  detail::InstallStructured(*logger, /*own_logger=*/true);
   Level level = Level::kInfo;
   if (const char* env = std::getenv("MICRO_LOG_LEVEL")) {
     if (auto parsed = ParseLevel(env)) level = *parsed;

@@ -10,7 +10,9 @@
 #include <mutex>
 
 #include "micro/logger.h"
+#include "micro/observability.h"
 #include "micro/resilience.h"
+#include "service/observe.h"
 
 namespace micro {
 namespace {
@@ -118,6 +120,8 @@ Status Apply(ServiceOptions& o, std::string_view name, const std::string& v) {
       return errors::BadRequest(error_ids::kService, "--client_breaker: \"{}\" is not a bool", v);
     }
     o.client_breaker = v == "true" || v == "1";
+  } else if (service_detail::IsObservabilityFlag(name)) {
+    return service_detail::ApplyObservabilityFlag(o, name, v);
   } else {
     return errors::BadRequest(error_ids::kService, "unknown flag --{}", name);
   }
@@ -147,7 +151,14 @@ constexpr const char* kFlags[] = {"registry",
                                   "client_breaker",
                                   "server_max_in_flight",
                                   "server_rate_limit",
-                                  "server_inline_handlers"};
+                                  "server_inline_handlers",
+                                  "debug_handler",
+                                  "debug_address",
+                                  "metrics",
+                                  "tracing",
+                                  "tracer_address",
+                                  "tracer_sample",
+                                  "log_format"};
 
 bool IsFlag(std::string_view name) {
   for (const char* f : kFlags) {
@@ -181,6 +192,7 @@ Service::Service(ServiceOptions options)
     : options_(std::move(options)), waiter_(std::make_shared<Waiter>()) {}
 
 Service::~Service() {
+  if (admin_) admin_->Close();
   if (server_) (void)server_->Stop();
   if (broker_) (void)broker_->Disconnect();
   // Everything below runs on runtime_'s I/O threads (the broker too): it goes first.
@@ -192,6 +204,8 @@ Service::~Service() {
   cache_.reset();
   registry_.reset();
   runtime_.reset();
+  admin_.reset();
+  observer_.reset();
 }
 
 std::string Service::Usage() {
@@ -268,9 +282,15 @@ Status Service::Build() {
   // One cache (one watch, one lookup per service in flight) for everything that looks
   // services up: the client's selector and the broker. The server registers through
   // registry_ directly.
-  auto cache = NewCache(registry_);
+  auto observer = service_detail::MakeObserver(options_);
+  if (!observer) return std::move(observer).error();
+  observer_ = *observer;
+  // The server registers (readiness follows) and the cache looks up through an observed
+  // registry; Registry() still hands out the registry itself.
+  auto observed_registry = ObserveRegistry(registry_, observer_);
+  auto cache = NewCache(observed_registry);
   if (!cache) return std::move(cache).error();
-  cache_ = *std::move(cache);
+  cache_ = ObserveCache(*std::move(cache), observer_);
   if (options_.transport_impl) {
     transport_ = options_.transport_impl;
   } else {
@@ -289,11 +309,16 @@ Status Service::Build() {
     if (!b) return std::move(b).error();
     broker_ = *b;
   }
+  broker_ = ObserveBroker(broker_, observer_);
   auto sel = Selectors().Create(options_.selector, {.registry = cache_});
   if (!sel) return std::move(sel).error();
   selector_ = *sel;
 
   ClientOptions co = options_.client;
+  const bool observe_calls = options_.metrics || options_.tracing;
+  if (observe_calls) {
+    co.call_wrappers.insert(co.call_wrappers.begin(), ClientWrapper(observer_));  // outermost
+  }
   // Flag-made wrappers go innermost, after the program's own (which then see their errors).
   if (options_.client_rate_limit > 0) {
     co.call_wrappers.push_back(resilience::RateLimitCall({.rate = options_.client_rate_limit}));
@@ -311,6 +336,9 @@ Status Service::Build() {
   client_ = *client;
 
   std::vector<HandlerWrapper> wrappers = options_.wrappers;
+  if (observe_calls) {
+    wrappers.insert(wrappers.begin(), ServerWrapper(observer_));  // outermost: sees every answer
+  }
   if (options_.server_rate_limit > 0) {
     wrappers.push_back(resilience::RateLimitHandler({.rate = options_.server_rate_limit}));
   }
@@ -328,9 +356,13 @@ Status Service::Build() {
                            .wrappers = std::move(wrappers),
                            .broker = broker_,
                            .transport = transport_,
-                           .registry = registry_});
+                           .registry = observed_registry});
   if (!server) return std::move(server).error();
   server_ = *server;
+  observer_->SetRegistering(registry_ != nullptr);
+  if (options_.debug_handler) {
+    if (Status s = server_->Handle(DebugHandler(observer_)); !s) return s;
+  }
   return {};
 }
 
@@ -364,6 +396,13 @@ std::shared_ptr<micro::Broker> Service::Broker() {
   return broker_;
 }
 
+std::shared_ptr<micro::Observer> Service::Observer() {
+  (void)ServerPtr();
+  return observer_;
+}
+
+std::string Service::DebugAddress() const { return admin_ ? admin_->Addr() : ""; }
+
 std::shared_ptr<micro::Transport> Service::Transport() {
   (void)ServerPtr();
   return transport_;
@@ -374,7 +413,15 @@ Status Service::Start() {
   for (auto& hook : options_.before_start) {
     if (Status s = hook(); !s) return s;
   }
+  // The admin listener first: probes see "not ready" until the server serves.
+  if (!options_.debug_address.empty() && !admin_) {
+    auto admin = AdminServer::Start({.address = options_.debug_address}, observer_);
+    if (!admin) return std::move(admin).error();
+    admin_ = *admin;
+    log::Info("Debug [http] Listening on {}", admin_->Addr());
+  }
   if (Status s = server_->Start(); !s) return s;
+  observer_->SetServing(true);
   for (auto& hook : options_.after_start) {
     if (Status s = hook(); !s) return s;
   }
@@ -382,6 +429,7 @@ Status Service::Start() {
 }
 
 Status Service::Stop() {
+  if (observer_) observer_->SetServing(false);  // not ready from the first moment of draining
   Status last;
   for (auto& hook : options_.before_stop) {
     if (Status s = hook(); !s) last = s;
@@ -394,6 +442,10 @@ Status Service::Stop() {
   }
   for (auto& hook : options_.after_stop) {
     if (Status s = hook(); !s) last = s;
+  }
+  if (admin_) {
+    admin_->Close();
+    admin_.reset();
   }
   return last;
 }

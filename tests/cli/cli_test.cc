@@ -340,6 +340,31 @@ TEST_F(CliTest, UsageErrorsExit2) {
   EXPECT_NE(r.out.find("etcd"), std::string::npos) << r;
 }
 
+TEST_F(CliTest, HealthCallsDebugHealthOnEveryNode) {
+  RunResult r = RunMicro(Etcd({"health", kService}));
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out.rfind(std::string("service  ") + kService + "\n\n", 0), 0u) << r;
+  EXPECT_NE(r.out.find("VERSION  NODE"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("1.2.3"), std::string::npos) << r;
+  EXPECT_NE(r.out.find(Address() + "  ok"), std::string::npos) << r;
+  r = RunMicro(Etcd({"-o", "json", "health", kService}));
+  ASSERT_EQ(r.code, 0) << r;
+  json nodes = json::parse(r.out);
+  ASSERT_EQ(nodes.size(), 1u) << r;
+  EXPECT_EQ(nodes[0]["status"], "ok");
+  EXPECT_EQ(nodes[0]["address"], Address());
+  EXPECT_EQ(nodes[0]["version"], "1.2.3");
+  // One address, no registry.
+  r = RunMicro({"--registry=memory", "health", "--address", Address(), kService});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(RunMicro(Etcd({"health", "no.such.service"})).code, 3);
+  // A node that does not answer: its error, exit 1.
+  r = RunMicro({"--registry=memory", "-o", "json", "health", "--timeout", "2s", "--address",
+                "127.0.0.1:1", kService});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_EQ(json::parse(r.out)[0]["status"], "error") << r;
+}
+
 TEST_F(CliTest, StreamOneAnswerPerLine) {
   RunResult r = RunMicro(Etcd({"stream", kService, "Test.Stream"}),
                          "{\"name\":\"a\"}\n\n{\"name\": \"b\"}\n{\"name\":\"c\"}\n");

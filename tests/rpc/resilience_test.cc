@@ -337,8 +337,9 @@ TEST(ResilienceFlagsTest, FlagsAndEnvironmentTurnThemOn) {
   EXPECT_EQ(o.client_rate_limit, 50);
   EXPECT_TRUE(o.client_breaker);
   EXPECT_EQ(svc.Server().Options().max_in_flight, 64u);
-  EXPECT_EQ(svc.Server().Options().wrappers.size(), 1u);
-  EXPECT_EQ(svc.Client()->Options().call_wrappers.size(), 2u);
+  // Each plus the observability wrapper a Service installs first (docs/observability.md).
+  EXPECT_EQ(svc.Server().Options().wrappers.size(), 2u);
+  EXPECT_EQ(svc.Client()->Options().call_wrappers.size(), 3u);
   EXPECT_EQ(svc.Client()->Options().selector->String(), "p2c");
   Service bad({.name = "bad", .handle_signals = false});
   EXPECT_FALSE(bad.Init({"--client_breaker=maybe"}, env).ok());
