@@ -29,65 +29,15 @@
 #include "micro/server.h"
 #include "micro/transport.h"
 #include "micro/version.h"
+#include "support/curl.h"
 
 namespace micro::api {
 namespace {
 
 using nlohmann::json;
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// Runs a shell command and returns what it printed on stdout.
-std::string RunCommand(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-  }
-  return out;
-}
-
-struct HttpResult {
-  int status = 0;
-  Metadata header;
-  std::string body;
-};
-
-// Runs curl -i with args and parses what it printed.
-HttpResult Curl(const std::vector<std::string>& args) {
-  std::string cmd = "curl -s -i --max-time 10";
-  for (const auto& a : args) cmd += " " + Quote(a);
-  const std::string out = RunCommand(cmd);
-  HttpResult r;
-  std::size_t at = 0;
-  for (;;) {  // skip interim 1xx blocks
-    auto end = out.find("\r\n\r\n", at);
-    if (end == std::string::npos) return r;
-    std::string head = out.substr(at, end - at);
-    at = end + 4;
-    if (head.rfind("HTTP/1.1 1", 0) == 0) continue;
-    r.status = std::atoi(head.substr(9, 3).c_str());
-    std::size_t line = head.find("\r\n");
-    while (line != std::string::npos) {
-      std::size_t next = head.find("\r\n", line + 2);
-      std::string h =
-          head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
-      if (auto colon = h.find(':'); colon != std::string::npos) {
-        r.header.Set(h.substr(0, colon), h.substr(colon + 2));
-      }
-      line = next;
-    }
-    break;
-  }
-  r.body = out.substr(at);
-  return r;
-}
+using micro::testing::Curl;
+using micro::testing::RunCommand;
 
 // go.micro.srv.greeter: Say.Hello (unary) and Say.Stream (bidi echo).
 Handler SayHandler(std::atomic<int>* seen_header) {
