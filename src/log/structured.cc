@@ -39,12 +39,14 @@ std::shared_ptr<const Fields> GlobalSnapshot() {
 Fields CurrentFields() {
   Fields out = *GlobalSnapshot();
   for (const Fields* scope : tls_scopes) {
-    for (const auto& [k, v] : *scope) {
-      auto it = std::find_if(out.begin(), out.end(), [&](const auto& kv) { return kv.first == k; });
+    // (No structured binding: clang 14 cannot capture one in the lambda.)
+    for (const auto& field : *scope) {
+      auto it = std::find_if(out.begin(), out.end(),
+                             [&](const auto& kv) { return kv.first == field.first; });
       if (it != out.end()) {
-        it->second = v;
+        it->second = field.second;
       } else {
-        out.emplace_back(k, v);
+        out.emplace_back(field.first, field.second);
       }
     }
   }
