@@ -13,6 +13,7 @@
 #include "debug.pb.h"
 #include "micro/logger.h"
 #include "observability/obs_test_util.h"
+#include "support/raw_http.h"
 
 namespace micro {
 namespace {
@@ -34,36 +35,8 @@ std::string GoMicroRequest(const std::string& host, std::string_view content_typ
          std::string(body);
 }
 
-struct RawResponse {
-  std::string status_line;
-  std::map<std::string, std::string, CaseInsensitiveLess> headers;
-  std::string body;
-};
-
-RawResponse Exchange(const std::string& addr, const std::string& request) {
-  asio::io_context io;
-  tcp::socket sock(io);
-  sock.connect({asio::ip::make_address("127.0.0.1"),
-                static_cast<unsigned short>(std::stoi(addr.substr(addr.rfind(':') + 1)))});
-  asio::write(sock, asio::buffer(request));
-  asio::streambuf buf;
-  RawResponse r;
-  asio::read_until(sock, buf, "\r\n\r\n");
-  std::istream in(&buf);
-  std::getline(in, r.status_line);
-  r.status_line.pop_back();
-  std::string line;
-  while (std::getline(in, line) && line != "\r") {
-    line.pop_back();
-    const auto colon = line.find(':');
-    r.headers[line.substr(0, colon)] = line.substr(colon + 2);
-  }
-  const size_t length = std::stoul(r.headers["Content-Length"]);
-  if (buf.size() < length) asio::read(sock, buf, asio::transfer_exactly(length - buf.size()));
-  r.body.resize(length);
-  in.read(r.body.data(), static_cast<std::streamsize>(length));
-  return r;
-}
+using micro::testing::Exchange;
+using micro::testing::RawResponse;
 
 class DebugHandlerTest : public ::testing::Test {
  protected:

@@ -17,6 +17,7 @@
 
 #include "micro/metadata.h"
 #include "rpc/rpc_test_util.h"
+#include "support/raw_http.h"
 
 namespace micro {
 namespace {
@@ -37,30 +38,8 @@ std::string GoMicroRequest(const std::string& host, std::string_view content_typ
          "\r\nMicro-Service: greeter\r\nTimeout: 5000000000\r\n\r\n" + std::string(body);
 }
 
-struct RawResponse {
-  std::string status_line;
-  std::map<std::string, std::string, CaseInsensitiveLess> headers;
-  std::string body;
-};
-
-RawResponse ReadResponse(tcp::socket& sock, asio::streambuf& buf) {
-  RawResponse r;
-  asio::read_until(sock, buf, "\r\n\r\n");
-  std::istream in(&buf);
-  std::getline(in, r.status_line);
-  r.status_line.pop_back();  // \r
-  std::string line;
-  while (std::getline(in, line) && line != "\r") {
-    line.pop_back();
-    const auto colon = line.find(':');
-    r.headers[line.substr(0, colon)] = line.substr(colon + 2);
-  }
-  const size_t length = std::stoul(r.headers["Content-Length"]);
-  if (buf.size() < length) asio::read(sock, buf, asio::transfer_exactly(length - buf.size()));
-  r.body.resize(length);
-  in.read(r.body.data(), static_cast<std::streamsize>(length));
-  return r;
-}
+using micro::testing::RawResponse;
+using micro::testing::ReadResponse;
 
 class WireTest : public ::testing::Test {
  protected:
