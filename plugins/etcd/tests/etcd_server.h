@@ -40,33 +40,46 @@ class EtcdServer {
                                          "n1=" + peer, "--initial-cluster-state",
                                          "new",        "--logger",
                                          "zap",        "--log-level",
-                                         "warn"});
+                                         "info"});
   }
   ~EtcdServer() {
     process_.reset();
     if (!scratch_.empty()) std::system(("rm -rf '" + scratch_ + "'").c_str());
   }
 
-  // Starts etcd and waits until /health says true (leader elected).
+  // Starts etcd and waits until /health says true (leader elected). The wait is generous:
+  // under sanitizers and a parallel ctest a restarted member has been seen to need >15 s.
+  // On failure, Log() says why (port never opened, or the last /health answer).
   bool Start() {
-    if (!process_->Start()) return false;
-    if (!process_->WaitForPort(client_port_, std::chrono::seconds(15))) return false;
+    why_.clear();
+    if (!process_->Start()) return Fail("etcd exited at once");
+    if (!process_->WaitForPort(client_port_, std::chrono::seconds(30))) {
+      return Fail(process_->Running() ? "client port never opened" : "etcd exited");
+    }
     http::Client client;
-    const auto until = Clock::now() + std::chrono::seconds(15);
+    const auto until = Clock::now() + std::chrono::seconds(30);
+    std::string last = "no answer";
     while (Clock::now() < until) {
       auto r = client.SendSync(endpoint(), {.target = "/health"},
                                Context::WithTimeout(std::chrono::seconds(2)));
       if (r && r->status == 200 && r->body.find("true") != std::string::npos) return true;
+      last = r ? std::to_string(r->status) + " " + r->body : r.error().detail;
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
-    return false;
+    return Fail("not healthy in 30 s; last /health: " + last);
   }
   void Stop() { process_->Stop(); }
 
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
-  std::string Log() const { return process_->Log(); }
+  std::string Log() const { return why_ + "\n" + process_->Log(); }
 
  private:
+  bool Fail(std::string why) {
+    why_ = "etcd start failed: " + std::move(why);
+    return false;
+  }
+
+  std::string why_;
   std::string scratch_;
   std::string data_dir_;
   uint16_t client_port_ = 0;
