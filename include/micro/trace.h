@@ -77,7 +77,7 @@ struct Span {
   std::string status_message;  // the error, when error
   std::vector<std::pair<std::string, std::string>> attributes;
   std::string tracestate;      // passed on to children
-  std::string micro_trace_id;  // the Micro-Trace-Id children get
+  std::string micro_trace_id;  // the Micro-Trace-Id children get; empty: UuidForm(trace_id)
 
   bool IsRoot() const { return parent_span_id == SpanId{}; }
   // Sets error and status_message from a failed status (the error's JSON).

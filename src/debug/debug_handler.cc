@@ -30,7 +30,8 @@ void FillSpan(const trace::Span& s, debug::Span& out) {
   out.set_duration(static_cast<uint64_t>(s.end_unix_nanos - s.start_unix_nanos));
   auto& md = *out.mutable_metadata();
   for (const auto& [k, v] : s.attributes) md[k] = v;
-  if (!s.micro_trace_id.empty()) md["Micro-Trace-Id"] = s.micro_trace_id;
+  // The id go-micro services log for this trace.
+  md["Micro-Trace-Id"] = s.micro_trace_id.empty() ? trace::UuidForm(s.trace_id) : s.micro_trace_id;
   if (s.error) md["error"] = s.status_message;
   const bool inbound = s.kind == trace::SpanKind::kServer || s.kind == trace::SpanKind::kConsumer;
   out.set_type(inbound ? debug::INBOUND : debug::OUTBOUND);

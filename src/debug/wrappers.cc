@@ -70,7 +70,8 @@ HandlerWrapper ServerWrapper(std::shared_ptr<Observer> observer) {
       if (tracer && !IsDebugEndpoint(req.endpoint)) {
         span = tracer->Start(trace::SpanKind::kServer, trace::Extract(ctx.metadata()));
         if (span) {
-          span->name = std::string(req.service) + "." + std::string(req.endpoint);
+          span->name.reserve(req.service.size() + 1 + req.endpoint.size());
+          span->name.append(req.service).append(1, '.').append(req.endpoint);
           AddRpcAttributes(*span, req.service, req.endpoint);
           if (auto remote = ctx.metadata().Get("Remote")) {
             span->attributes.emplace_back("net.peer.name", std::string(*remote));
@@ -102,7 +103,8 @@ CallWrapper ClientWrapper(std::shared_ptr<Observer> observer) {
       if (tracer) {
         span = tracer->Start(trace::SpanKind::kClient, trace::Extract(ctx.metadata()));
         if (span) {
-          span->name = req.service + "." + req.endpoint;
+          span->name.reserve(req.service.size() + 1 + req.endpoint.size());
+          span->name.append(req.service).append(1, '.').append(req.endpoint);
           AddRpcAttributes(*span, req.service, req.endpoint);
           span->attributes.emplace_back("server.address", node.address);
           if (!node.id.empty()) span->attributes.emplace_back("micro.node", node.id);

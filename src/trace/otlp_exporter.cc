@@ -1,4 +1,7 @@
 // OTLP/HTTP JSON export of finished spans: a bounded queue drained by a thread of its own.
+#include <array>
+#include <charconv>
+
 #include "micro/http_client.h"
 #include "micro/logger.h"
 #include "micro/trace.h"
@@ -65,18 +68,49 @@ void AppendAttribute(std::string& out, std::string_view key, std::string_view va
   out += "}}";
 }
 
+template <std::size_t N>
+void AppendHexString(std::string& out, const std::array<uint8_t, N>& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  out += '"';
+  for (uint8_t b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xF];
+  }
+  out += '"';
+}
+
+// OTLP JSON writes 64-bit integers as strings.
+void AppendInt(std::string& out, int64_t v, bool quoted) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  if (quoted) out += '"';
+  out.append(buf, end);
+  if (quoted) out += '"';
+}
+
+// Written with no temporaries: this runs on the exporter thread for every span, and that thread
+// shares the cores of the calls being traced.
 void AppendSpan(std::string& out, const Span& s) {
-  out += "{\"traceId\":\"" + Hex(s.trace_id) + "\",\"spanId\":\"" + Hex(s.span_id) + "\"";
-  if (!s.IsRoot()) out += ",\"parentSpanId\":\"" + Hex(s.parent_span_id) + "\"";
+  out += "{\"traceId\":";
+  AppendHexString(out, s.trace_id);
+  out += ",\"spanId\":";
+  AppendHexString(out, s.span_id);
+  if (!s.IsRoot()) {
+    out += ",\"parentSpanId\":";
+    AppendHexString(out, s.parent_span_id);
+  }
   if (!s.tracestate.empty()) {
     out += ",\"traceState\":";
     AppendString(out, s.tracestate);
   }
   out += ",\"name\":";
   AppendString(out, s.name);
-  out += ",\"kind\":" + std::to_string(static_cast<int>(s.kind));
-  out += ",\"startTimeUnixNano\":\"" + std::to_string(s.start_unix_nanos) + "\"";
-  out += ",\"endTimeUnixNano\":\"" + std::to_string(s.end_unix_nanos) + "\"";
+  out += ",\"kind\":";
+  AppendInt(out, static_cast<int>(s.kind), false);
+  out += ",\"startTimeUnixNano\":";
+  AppendInt(out, s.start_unix_nanos, true);
+  out += ",\"endTimeUnixNano\":";
+  AppendInt(out, s.end_unix_nanos, true);
   out += ",\"attributes\":[";
   for (std::size_t i = 0; i < s.attributes.size(); ++i) {
     if (i) out += ',';

@@ -32,13 +32,19 @@ bool ParseHexBytes(std::string_view text, std::array<uint8_t, N>& out) {
   return true;
 }
 
+// 2 * N hex digits at out.
 template <std::size_t N>
-std::string HexOf(const std::array<uint8_t, N>& bytes) {
-  std::string out(2 * N, '0');
+void WriteHex(const std::array<uint8_t, N>& bytes, char* out) {
   for (std::size_t i = 0; i < N; ++i) {
     out[2 * i] = kHexDigits[bytes[i] >> 4];
     out[2 * i + 1] = kHexDigits[bytes[i] & 0xF];
   }
+}
+
+template <std::size_t N>
+std::string HexOf(const std::array<uint8_t, N>& bytes) {
+  std::string out(2 * N, '0');
+  WriteHex(bytes, out.data());
   return out;
 }
 
@@ -112,6 +118,16 @@ std::array<uint8_t, N> RandomBytes() {
   return out;
 }
 
+// The 8-4-4-4-12 form of id at out (36 chars).
+void WriteUuid(const TraceId& id, char* out) {
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[at++] = '-';
+    out[at++] = kHexDigits[id[i] >> 4];
+    out[at++] = kHexDigits[id[i] & 0xF];
+  }
+}
+
 int64_t UnixNanosNow() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -131,12 +147,7 @@ std::string Hex(const SpanId& id) { return HexOf(id); }
 
 std::string UuidForm(const TraceId& id) {
   std::string out(36, '-');
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < id.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;  // the dashes
-    out[at++] = kHexDigits[id[i] >> 4];
-    out[at++] = kHexDigits[id[i] & 0xF];
-  }
+  WriteUuid(id, out.data());
   return out;
 }
 
@@ -187,7 +198,13 @@ void Span::SetStatus(const Status& status) {
 }
 
 void Inject(const Span& span, Metadata& md) {
-  std::string tp = "00-" + HexOf(span.trace_id) + "-" + HexOf(span.span_id) + "-01";
+  // 00-<trace>-<span>-01, built in place (one allocation: this runs on every traced call).
+  std::string tp(55, '-');
+  tp[0] = tp[1] = '0';
+  WriteHex(span.trace_id, tp.data() + 3);
+  WriteHex(span.span_id, tp.data() + 36);
+  tp[53] = '0';
+  tp[54] = '1';
   md.Set("Traceparent", std::move(tp));
   if (!span.tracestate.empty()) md.Set("Tracestate", span.tracestate);
   md.Set("Micro-Trace-Id",
@@ -241,7 +258,13 @@ std::optional<Span> Tracer::Start(SpanKind kind, const std::optional<SpanContext
   if (parent) {
     span.parent_span_id = parent->span_id;
     span.tracestate = std::string(parent->tracestate);
-    span.micro_trace_id = std::string(parent->micro_trace_id);
+    // Kept only when it is not simply the trace id in UUID form (what Inject writes anyway):
+    // the common case then costs no copy.
+    char uuid[36];
+    WriteUuid(trace_id, uuid);
+    if (parent->micro_trace_id != std::string_view(uuid, sizeof uuid)) {
+      span.micro_trace_id = std::string(parent->micro_trace_id);
+    }
   }
   return span;
 }
