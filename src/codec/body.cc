@@ -6,6 +6,7 @@
 
 #include <charconv>
 
+#include "codec/fast_json.h"
 #include "util/json_text.h"
 
 namespace micro::codec::internal {
@@ -34,6 +35,7 @@ Status AppendJson(std::string_view codec, WriteBody body, const JsonOptions& opt
     return {};
   }
   if (auto* msg = std::get_if<const google::protobuf::Message*>(&body)) {
+    if (FastAppendJson(**msg, options, out)) return {};
     google::protobuf::util::JsonPrintOptions print;
     print.preserve_proto_field_names = options.original_field_names;
     print.always_print_primitive_fields = options.emit_defaults;
@@ -56,6 +58,8 @@ Status ReadJson(std::string_view codec, std::string_view json, ReadBody body) {
   if (!msg) return {};
   (*msg)->Clear();
   if (IsBlank(json) || json == "null") return {};
+  if (FastReadJson(json, **msg)) return {};
+  (*msg)->Clear();  // the fast path declined: protobuf's utility reads it (or says what is wrong)
   if (util::JsonNestingDepth(json, kMaxJsonDepth) > kMaxJsonDepth) {
     return DecodeError(codec, fmt::format("JSON nested deeper than {}", kMaxJsonDepth));
   }
