@@ -81,6 +81,18 @@ bool Qualifies(const pb::Descriptor* d) {
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr char kHex[] = "0123456789abcdef";
 
+// Two base64 digits for every 12-bit value: half the lookups of one digit at a time.
+struct Base64PairTable {
+  char pair[4096][2];
+  constexpr Base64PairTable() : pair() {
+    for (int i = 0; i < 4096; ++i) {
+      pair[i][0] = kBase64[i >> 6];
+      pair[i][1] = kBase64[i & 63];
+    }
+  }
+};
+constexpr Base64PairTable kBase64Pairs;
+
 void AppendBase64(std::string& out, std::string_view data) {
   const std::size_t at = out.size();
   out.resize(at + 4 * ((data.size() + 2) / 3));
@@ -89,10 +101,9 @@ void AppendBase64(std::string& out, std::string_view data) {
   std::size_t i = 0;
   for (; i + 3 <= data.size(); i += 3) {
     const uint32_t v = (uint32_t{s[i]} << 16) | (uint32_t{s[i + 1]} << 8) | s[i + 2];
-    *p++ = kBase64[v >> 18];
-    *p++ = kBase64[(v >> 12) & 63];
-    *p++ = kBase64[(v >> 6) & 63];
-    *p++ = kBase64[v & 63];
+    std::memcpy(p, kBase64Pairs.pair[v >> 12], 2);
+    std::memcpy(p + 2, kBase64Pairs.pair[v & 0xFFF], 2);
+    p += 4;
   }
   if (const std::size_t rest = data.size() - i; rest > 0) {
     const uint32_t v = (uint32_t{s[i]} << 16) | (rest == 2 ? uint32_t{s[i + 1]} << 8 : 0);
@@ -239,14 +250,29 @@ bool AppendMessage(std::string& out, const pb::Message& msg, bool original_names
 
 constexpr int kMaxDepth = kMaxJsonDepth;
 
-int8_t Base64Value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return static_cast<int8_t>(c - 'A');
-  if (c >= 'a' && c <= 'z') return static_cast<int8_t>(c - 'a' + 26);
-  if (c >= '0' && c <= '9') return static_cast<int8_t>(c - '0' + 52);
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+// Base64 digit values, -1 for anything else.
+struct Base64Table {
+  int8_t value[256];
+  constexpr Base64Table() : value() {
+    for (int i = 0; i < 256; ++i) value[i] = -1;
+    for (int i = 0; i < 64; ++i)
+      value[static_cast<unsigned char>(kBase64[i])] = static_cast<int8_t>(i);
+  }
+};
+constexpr Base64Table kBase64Values;
+
+int Base64Value(unsigned char c) { return kBase64Values.value[c]; }
+
+// Bytes that end a plain run inside a JSON string: the quote, the backslash, control characters.
+struct StopTable {
+  bool stop[256];
+  constexpr StopTable() : stop() {
+    for (int i = 0; i < 0x20; ++i) stop[i] = true;
+    stop[static_cast<unsigned char>('"')] = true;
+    stop[static_cast<unsigned char>('\\')] = true;
+  }
+};
+constexpr StopTable kStringStops;
 
 // Padded standard base64 with zero trailing bits; anything else is left to protobuf (which
 // also takes the URL-safe alphabet and missing padding).
@@ -258,15 +284,19 @@ bool DecodeBase64(std::string_view text, std::string& out) {
   char* p = out.data();
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t full = text.size() - (pad ? 4 : 0);
+  int bad = 0;  // any invalid digit makes this negative; checked once, after the loop
   for (std::size_t i = 0; i < full; i += 4) {
     const int a = Base64Value(s[i]), b = Base64Value(s[i + 1]), c = Base64Value(s[i + 2]),
               d = Base64Value(s[i + 3]);
-    if ((a | b | c | d) < 0) return false;
-    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | d;
-    *p++ = static_cast<char>(v >> 16);
-    *p++ = static_cast<char>(v >> 8);
-    *p++ = static_cast<char>(v);
+    bad |= a | b | c | d;
+    const uint32_t v = (uint32_t(a & 63) << 18) | (uint32_t(b & 63) << 12) |
+                       (uint32_t(c & 63) << 6) | uint32_t(d & 63);
+    p[0] = static_cast<char>(v >> 16);
+    p[1] = static_cast<char>(v >> 8);
+    p[2] = static_cast<char>(v);
+    p += 3;
   }
+  if (bad < 0) return false;
   if (pad) {
     const std::size_t i = full;
     const int a = Base64Value(s[i]), b = Base64Value(s[i + 1]);
@@ -383,12 +413,10 @@ class Reader {
     bool ascii = true;
     for (;;) {
       std::size_t run = at_;
-      while (run < s_.size()) {
-        const auto c = static_cast<unsigned char>(s_[run]);
-        if (c == '"' || c == '\\' || c < 0x20) break;
-        ascii = ascii && c < 0x80;
-        ++run;
-      }
+      unsigned char high = 0;  // any byte >= 0x80 sets its top bit
+      const auto* p = reinterpret_cast<const unsigned char*>(s_.data());
+      while (run < s_.size() && !kStringStops.stop[p[run]]) high |= p[run++];
+      ascii = ascii && high < 0x80;
       out.append(s_.data() + at_, run - at_);
       at_ = run;
       if (at_ >= s_.size() || static_cast<unsigned char>(s_[at_]) < 0x20) return false;
@@ -439,6 +467,17 @@ class Reader {
       }
     }
     return ascii || ValidUtf8(out);
+  }
+
+  // The bytes between a quote and the next quote (escapes not decoded), as a view of the input.
+  bool QuotedSpan(std::string_view& out) {
+    SkipSpace();
+    if (at_ >= s_.size() || s_[at_] != '"') return false;
+    const std::size_t end = s_.find('"', at_ + 1);
+    if (end == std::string_view::npos) return false;
+    out = s_.substr(at_ + 1, end - at_ - 1);
+    at_ = end + 1;
+    return true;
   }
 
   bool Hex4(uint32_t& cp) {
@@ -526,12 +565,17 @@ class Reader {
         return true;
       }
       case FD::CPPTYPE_STRING: {
-        if (!String(text_)) return false;
         std::string value;
-        if (f->type() == FD::TYPE_BYTES) {
-          if (!DecodeBase64(text_, value)) return false;
-        } else {
+        const std::size_t before = at_;
+        if (f->type() != FD::TYPE_BYTES) {
+          if (!String(text_)) return false;
           value.swap(text_);
+        } else if (std::string_view raw; QuotedSpan(raw) && DecodeBase64(raw, value)) {
+          // Straight from the input, no copy: a backslash or control character in the span
+          // is not base64 either, so such a string goes the long way below.
+        } else {
+          at_ = before;
+          if (!String(text_) || !DecodeBase64(text_, value)) return false;
         }
         rep ? r->AddString(&msg, f, std::move(value)) : r->SetString(&msg, f, std::move(value));
         return true;
