@@ -1,9 +1,13 @@
 // micro::Runtime: the I/O threads that run sockets, timers and coroutine handlers.
 //
-// One io_context run by N threads (default: the CPUs it may run on). A Service creates one and
-// hands its executor to the transport, server and client; code that builds parts by hand may share
+// N I/O loops (default: the CPUs it may run on), each an io_context run by one thread, as brpc
+// and Seastar do: a connection lives on one loop, so its reads, writes and coroutine handlers
+// never hop between threads and need no locks. Listeners spread new connections over the loops
+// (plugin::Spread); calls a handler makes stay on its loop. A Service creates one and hands its
+// executor to the transport, server and client; code that builds parts by hand may share
 // Runtime::Default(). Sync handlers never run here: servers run them on a separate handler
-// pool, so a blocking handler cannot stall I/O.
+// pool, so a blocking handler cannot stall I/O. Code on a loop must never block waiting for
+// other work on the same loop.
 //
 // Threading: all methods are thread-safe. InIoThread() tells whether the calling thread is one
 // of any Runtime's I/O threads; blocking APIs use it to refuse (with an error) a call that would
@@ -29,10 +33,11 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
+  // The first loop's executor (plugin::Spread(executor()) gives the next loop's).
   asio::any_io_executor executor();
-  // The io_context, for objects that need one. Only this Runtime's threads may run it: a
-  // Runtime of one thread tells the library so, which then skips strand hops on it.
-  asio::io_context& context() { return io_; }
+  // The first loop's io_context, for objects that need one. Only this Runtime's threads may
+  // run it; every loop is marked single-threaded, so the library skips strand hops on it.
+  asio::io_context& context() { return *loops_.front(); }
   std::size_t threads() const { return threads_.size(); }
 
   // A process-wide runtime, started on first use and never destroyed.
@@ -43,8 +48,8 @@ class Runtime {
   static bool InIoThread();
 
  private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::vector<std::unique_ptr<asio::io_context>> loops_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
 };
 

@@ -218,7 +218,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     auto sock = options_.transport->DialSync(
         node->address, {.timeout = opts.dial_timeout.value_or(options_.dial_timeout),
                         .stream = true,
-                        .executor = plugin::MakeStrand(options_.executor)});
+                        .executor = plugin::MakeStrand(plugin::Spread(options_.executor))});
     if (!sock) {
       if (options_.selector) options_.selector->Mark(req.service, *node, sock.status());
       return ClientError(500, "connection error: " + sock.error().detail);
@@ -428,12 +428,15 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
   // The strand a new connection is bound to: the calling coroutine's own strand when it is one
   // over the client's io_context (a gateway connection, a server handler), so that this call and
   // later ones made from the same strand use the socket without a hop; otherwise a new strand.
+  // A caller on one of our Runtime's loops dials on its own strand (the connection then stays
+  // on the caller's thread); any other caller's connections are spread over the loops.
   asio::any_io_executor SocketExecutor(const asio::any_io_executor& here) const {
     using IoStrand = asio::strand<asio::io_context::executor_type>;
-    const auto* own = options_.executor.target<asio::io_context::executor_type>();
     const auto* strand = here.target<IoStrand>();
-    if (own && strand && &strand->get_inner_executor().context() == &own->context()) return here;
-    return plugin::MakeStrand(options_.executor);
+    if (strand && plugin::SameRuntime(strand->get_inner_executor(), options_.executor)) {
+      return here;
+    }
+    return plugin::MakeStrand(plugin::Spread(options_.executor));
   }
 
   // Reads the answer; in.header is moved into the codec's message (not copied).

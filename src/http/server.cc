@@ -457,7 +457,7 @@ class ServerImpl final : public Server, public std::enable_shared_from_this<Serv
  private:
   static asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerImpl> self) {
     for (;;) {
-      auto conn_strand = plugin::MakeStrand(self->ex_);
+      auto conn_strand = plugin::MakeStrand(plugin::Spread(self->ex_));
       auto [ec, sock] = co_await self->acceptor_.async_accept(conn_strand, kNoThrow);
       if (ec) {
         if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) co_return;

@@ -23,29 +23,42 @@ std::size_t Runtime::Cpus() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// (The concurrency hint lets asio skip work a single-threaded io_context does not need.)
-Runtime::Runtime(std::size_t threads)
-    : io_(static_cast<int>(threads == 0 ? Cpus() : threads)), work_(asio::make_work_guard(io_)) {
+// Each loop's concurrency hint of 1 lets asio skip the locking a shared io_context needs.
+Runtime::Runtime(std::size_t threads) {
   runtime_detail::TuneAllocator();
   if (threads == 0) threads = Cpus();
-  if (threads == 1) plugin::MarkOneThread(io_);
-  threads_.reserve(threads);
+  auto all = std::make_shared<std::vector<asio::io_context*>>();
   for (std::size_t i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] {
+    loops_.push_back(std::make_unique<asio::io_context>(1));
+    all->push_back(loops_.back().get());
+    work_.push_back(asio::make_work_guard(*loops_.back()));
+  }
+  auto next = std::make_shared<std::atomic<std::size_t>>(0);
+  for (auto& loop : loops_) {
+    plugin::MarkOneThread(*loop);
+    if (threads > 1) {
+      auto& group = asio::make_service<plugin::LoopGroup>(*loop);
+      group.loops = all;
+      group.next = next;
+    }
+  }
+  threads_.reserve(threads);
+  for (auto& loop : loops_) {
+    threads_.emplace_back([io = loop.get()] {
       t_in_io_thread = true;
       util::SetThreadName("micro-io");
-      io_.run();
+      io->run();
     });
   }
 }
 
 Runtime::~Runtime() {
-  work_.reset();
-  io_.stop();
+  work_.clear();
+  for (auto& loop : loops_) loop->stop();
   for (auto& t : threads_) t.join();
 }
 
-asio::any_io_executor Runtime::executor() { return io_.get_executor(); }
+asio::any_io_executor Runtime::executor() { return loops_.front()->get_executor(); }
 
 Runtime& Runtime::Default() {
   static Runtime* runtime = new Runtime();  // never destroyed: usable from static destructors

@@ -421,7 +421,7 @@ class HttpListener final : public Listener {
     auto self = shared_from_this();  // alive while accepting
     asio::steady_timer backoff(strand_);
     while (!closed_) {
-      auto conn_strand = plugin::MakeStrand(shared_->executor);
+      auto conn_strand = plugin::MakeStrand(plugin::Spread(shared_->executor));
       auto [ec, sock] = co_await acceptor_.async_accept(conn_strand, kNoThrow);
       if (closed_) break;
       if (ec) {

@@ -61,7 +61,7 @@ Status Listener::AcceptSync(SocketHandler handler) {
 }
 
 Result<std::shared_ptr<Socket>> Transport::DialSync(std::string addr, DialOptions opts) {
-  if (!opts.executor) opts.executor = plugin::MakeStrand(executor());
+  if (!opts.executor) opts.executor = plugin::MakeStrand(plugin::Spread(executor()));
   if (RunningInThisThread(opts.executor)) return WouldDeadlock("Transport::DialSync");
   // co_spawn needs a default-constructible result: carry the Result in an optional.
   auto aw = [](Transport* t, std::string a,

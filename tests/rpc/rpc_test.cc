@@ -322,8 +322,15 @@ TEST_P(RpcTest, SyncHandlersRunOffTheIoThreadsCoroutineHandlersOnThem) {
 TEST_P(RpcTest, OneThreadRuntimeCallsInPlaceWithTimeouts) {
   Runtime one(1), two(2);
   EXPECT_TRUE(plugin::OnSameSingleThread(one.executor(), plugin::MakeStrand(one.executor())));
-  EXPECT_FALSE(plugin::OnSameSingleThread(two.executor(), plugin::MakeStrand(two.executor())));
+  // Two threads are two loops: each single-threaded, and Spread takes turns between them.
+  EXPECT_TRUE(plugin::OnSameSingleThread(two.executor(), plugin::MakeStrand(two.executor())));
+  const auto first = plugin::Spread(two.executor()), second = plugin::Spread(two.executor());
+  EXPECT_FALSE(plugin::OnSameSingleThread(first, second));
+  EXPECT_TRUE(plugin::OnSameSingleThread(first, plugin::Spread(two.executor())));
+  EXPECT_TRUE(plugin::SameRuntime(first, second));
+  EXPECT_FALSE(plugin::SameRuntime(one.executor(), two.executor()));
   EXPECT_FALSE(plugin::OnSameSingleThread(one.executor(), two.executor()));
+  EXPECT_TRUE(plugin::OnSameSingleThread(one.executor(), plugin::Spread(one.executor())));
 
   auto p =
       RpcPair::Make(GetParam(), {}, {.executor = one.executor()}, {.executor = one.executor()});

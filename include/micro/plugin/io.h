@@ -18,6 +18,7 @@
 #include <asio/io_context.hpp>
 #include <asio/query.hpp>
 #include <asio/strand.hpp>
+#include <atomic>
 #include <exception>
 #include <future>
 #include <memory>
@@ -26,6 +27,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace micro::plugin {
 
@@ -101,6 +103,41 @@ class OneThreadMark final : public asio::execution_context::service {
 
 inline void MarkOneThread(asio::io_context& ctx) {
   if (!asio::has_service<OneThreadMark>(ctx)) asio::make_service<OneThreadMark>(ctx);
+}
+
+// The I/O loops of one Runtime: one io_context per thread. Installed on each of them by the
+// Runtime before its threads start, read-only afterwards.
+class LoopGroup final : public asio::execution_context::service {
+ public:
+  using key_type = LoopGroup;
+  static inline asio::execution_context::id id;
+  explicit LoopGroup(asio::execution_context& ctx) : service(ctx) {}
+
+  std::shared_ptr<const std::vector<asio::io_context*>> loops;
+  std::shared_ptr<std::atomic<std::size_t>> next;  // round robin, shared by the loops
+
+ private:
+  void shutdown() override {}
+};
+
+// For a new long-lived object (an accepted or dialled connection): an executor of the next I/O
+// loop of ex's Runtime, round robin, so connections spread over the Runtime's threads and each
+// stays on one thread. ex itself when its io_context is not one of a Runtime's loops.
+inline asio::any_io_executor Spread(const asio::any_io_executor& ex) {
+  auto& ctx = asio::query(ex, asio::execution::context);
+  if (!asio::has_service<LoopGroup>(ctx)) return ex;
+  const auto& group = asio::use_service<LoopGroup>(ctx);
+  const auto& loops = *group.loops;
+  return loops[group.next->fetch_add(1, std::memory_order_relaxed) % loops.size()]->get_executor();
+}
+
+// True when a and b run on the same Runtime (the same loop group, or the same io_context).
+inline bool SameRuntime(const asio::any_io_executor& a, const asio::any_io_executor& b) {
+  auto& ca = asio::query(a, asio::execution::context);
+  auto& cb = asio::query(b, asio::execution::context);
+  if (&ca == &cb) return true;
+  return asio::has_service<LoopGroup>(ca) && asio::has_service<LoopGroup>(cb) &&
+         asio::use_service<LoopGroup>(ca).loops == asio::use_service<LoopGroup>(cb).loops;
 }
 
 // True when a and b run on the same io_context and only one thread runs it: code running on
