@@ -247,6 +247,20 @@ TEST_F(HttpBrokerTest, AcceptsGoMicroPostsAndRejectsMalformedOnesWithoutCrashing
   EXPECT_EQ(RawRequest(addr, Post("/?id=someone-else", go_micro_body)).status, 404);
   EXPECT_EQ(RawRequest(addr, "\x16\x03\x01 garbage\r\n\r\n").status, 400);
   EXPECT_EQ(RawRequest(addr, "POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n").status, 413);
+  // Hostile publishers: deep nesting, invalid UTF-8, bad and conflicting lengths.
+  const std::string deep =
+      R"({"Header":)" + std::string(50000, '[') + std::string(50000, ']') + "}";
+  EXPECT_EQ(RawRequest(addr, Post("/?id=" + id, deep)).status, 400);
+  EXPECT_EQ(RawRequest(addr, Post("/?id=" + id,
+                                  "{\"Header\":{\"Micro-Topic\":\"ev\xC3\x28\"},\"Body\":\"\"}"))
+                .status,
+            400);
+  EXPECT_EQ(RawRequest(addr, "POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n").status, 400);
+  EXPECT_EQ(RawRequest(addr,
+                       "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "0\r\n\r\n")
+                .status,
+            400);
 
   // Still serving, and nothing bad reached the subscriber.
   EXPECT_EQ(RawRequest(addr, Post("/?id=" + id, go_micro_body)).status, 200);
