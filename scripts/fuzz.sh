@@ -3,16 +3,30 @@
 # (default 60), starting from the seeds in fuzz/corpus/<name>. New corpus entries are kept
 # under build/fuzz/corpus; crashes are written to build/fuzz/crashes and fail the script.
 #   scripts/fuzz.sh [SECONDS] [NAME_FILTER]
+#   scripts/fuzz.sh --long [RUNS] [NAME_FILTER]   the campaign: every target to RUNS executions
+#       (default 10^7), then a table of executions, speed, coverage and corpus size per target
+#       in build/fuzz/campaign.md (docs/reliability.md quotes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+long=""
+if [[ ${1:-} == --long ]]; then
+  long=1
+  shift
+fi
 seconds=${1:-60}
 filter=${2:-}
+runs=10000000
+if [[ -n $long ]]; then
+  runs=${1:-10000000}
+  seconds=0
+fi
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j"${JOBS:-2}"
 
 crashes=build/fuzz/crashes
 mkdir -p "$crashes"
+[[ -n $long ]] && rm -f build/fuzz/campaign.rows
 status=0
 while read -r name; do
   [[ -z "$name" || ( -n "$filter" && "$name" != *"$filter"* ) ]] && continue
@@ -21,8 +35,10 @@ while read -r name; do
   mkdir -p "$corpus"
   seeds=()
   [[ -d fuzz/corpus/$short ]] && seeds=("fuzz/corpus/$short")
-  echo "fuzz: $name for ${seconds}s"
-  if ! "build/fuzz/fuzz/$name" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+  limit=(-max_total_time="$seconds")
+  [[ -n $long ]] && limit=(-runs="$runs")
+  if [[ -n $long ]]; then echo "fuzz: $name for $runs runs"; else echo "fuzz: $name for ${seconds}s"; fi
+  if ! "build/fuzz/fuzz/$name" "${limit[@]}" -max_len=65536 -timeout=10 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/$name-" \
       "$corpus" "${seeds[@]}" >"build/fuzz/$name.log" 2>&1; then
     echo "fuzz: $name FAILED (log: build/fuzz/$name.log)"
@@ -31,5 +47,20 @@ while read -r name; do
   else
     grep -E '^stat::number_of_executed_units' "build/fuzz/$name.log" | sed "s/^/fuzz: $name /" || true
   fi
+  if [[ -n $long ]]; then
+    execs=$(awk '/^stat::number_of_executed_units/ {print $2}' "build/fuzz/$name.log")
+    speed=$(awk '/^stat::average_exec_per_sec/ {print $2}' "build/fuzz/$name.log")
+    cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "build/fuzz/$name.log" | tail -1)
+    echo "| $name | ${execs:-?} | ${speed:-?} | ${cov:-?} |" >>build/fuzz/campaign.rows
+  fi
 done < build/fuzz/fuzzers.txt
+if [[ -n $long && -f build/fuzz/campaign.rows ]]; then
+  {
+    echo "| target | executions | execs/s | coverage (edges, features, corpus) |"
+    echo "|---|---|---|---|"
+    cat build/fuzz/campaign.rows
+  } >build/fuzz/campaign.md
+  rm -f build/fuzz/campaign.rows
+  cat build/fuzz/campaign.md
+fi
 exit $status
