@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "util/json_text.h"
+
 namespace micro::codec::internal {
 namespace {
 
@@ -126,32 +128,10 @@ bool AppendString(std::string& out, std::string_view s) {
     if (plain) continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xF];
+    if (!util::AppendShortJsonEscape(out, static_cast<char>(c))) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
     }
   }
   out.append(s.data() + run, s.size() - run);

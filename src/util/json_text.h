@@ -13,6 +13,11 @@ namespace micro::util {
 // characters as \u00xx, and invalid UTF-8 replaced by \ufffd.
 void AppendGoJsonString(std::string& out, std::string_view s);
 
+// Appends the two-character JSON escape of c (\" \\ \b \f \n \r \t) and returns true, or returns
+// false (nothing appended) for a character without one. Shared by the JSON writers that differ
+// in what else they escape (Go's, protobuf's).
+bool AppendShortJsonEscape(std::string& out, char c);
+
 // Nesting depth of the JSON text (brackets outside strings); stops counting past limit.
 // Used to refuse inputs deep enough to exhaust a recursive parser's stack.
 int JsonNestingDepth(std::string_view text, int limit);
