@@ -75,7 +75,9 @@ mr = sum(r for _, r in steady) / n
 var = sum((t - mt) ** 2 for t, _ in steady)
 slope = sum((t - mt) * (r - mr) for t, r in steady) / var if var else 0.0  # kB per second
 calls = result["calls"]
-print(f"calls {calls}, failed {result['errors']}, qps {result['qps']:.0f}, "
+not_sent = result.get("not_sent", 0)
+print(f"calls {calls}, failed {result['errors']} ({result['errors'] - not_sent} errors, "
+      f"{not_sent} not sent on time: every connection busy), qps {result['qps']:.0f}, "
       f"p50 {result['p50_us']:.0f} us, p99 {result['p99_us']:.0f} us")
 print(f"RSS first {samples[0][1]:.0f} kB, after warm-up {steady[0][1]:.0f} kB, "
       f"last {samples[-1][1]:.0f} kB, max {max(r for _, r in samples):.0f} kB")
