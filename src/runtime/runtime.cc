@@ -3,7 +3,6 @@
 #include <sched.h>
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "micro/plugin/io.h"
 #include "runtime/allocator_tuning.h"
@@ -28,19 +27,6 @@ std::size_t Runtime::Cpus() {
 Runtime::Runtime(std::size_t threads) {
   runtime_detail::TuneAllocator();
   if (threads == 0) threads = Cpus();
-  if (std::getenv("MICRO_SHARED_LOOP")) {  // TEMP A/B
-    loops_.push_back(std::make_unique<asio::io_context>(static_cast<int>(threads)));
-    work_.push_back(asio::make_work_guard(*loops_.back()));
-    if (threads == 1) plugin::MarkOneThread(*loops_.back());
-    for (std::size_t i = 0; i < threads; ++i) {
-      threads_.emplace_back([io = loops_.front().get()] {
-        t_in_io_thread = true;
-        util::SetThreadName("micro-io");
-        io->run();
-      });
-    }
-    return;
-  }
   auto all = std::make_shared<std::vector<asio::io_context*>>();
   for (std::size_t i = 0; i < threads; ++i) {
     loops_.push_back(std::make_unique<asio::io_context>(1));
