@@ -91,8 +91,14 @@ struct ServiceOptions {
   std::string log_format;  // --log_format: text or json; empty: MICRO_LOG_FORMAT, else text
 
   ClientOptions client;  // transport/selector/executor are filled in by the service
-  std::vector<HandlerWrapper> wrappers;
-  std::size_t threads = 0;  // I/O threads; 0: Runtime::Cpus()
+  // Whole-client wrappers (go-micro's WrapClient): each gets the client built from `client` and
+  // returns the one Client() hands out; the first listed is outermost. A null result keeps the
+  // client it was given.
+  std::vector<ClientDecorator> wrap_client;
+  std::vector<HandlerWrapper> wrappers;                // go-micro's WrapHandler
+  std::vector<ServerStreamWrapper> stream_wrappers;    // around every stream handler
+  std::vector<SubscriberWrapper> subscriber_wrappers;  // go-micro's WrapSubscriber
+  std::size_t threads = 0;                             // I/O threads; 0: Runtime::Cpus()
 
   std::vector<std::function<Status()>> before_start, after_start, before_stop, after_stop;
   bool handle_signals = true;

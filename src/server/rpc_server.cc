@@ -47,7 +47,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
                  .wrappers = options_.wrappers,
                  .handler_pool = &pool_,
                  .inline_handlers = options_.inline_handlers}),
-        subscribers_(options_.name) {}
+        subscribers_(options_.name, options_.subscriber_wrappers) {}
 
   ~RpcServer() override {
     (void)Stop();
@@ -265,20 +265,45 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     auto stream = std::make_shared<ServerStreamImpl>(
         server_detail::RequestContext(first.header, sock->Local(), sock->Remote()), sock, lock,
         *codec, route.id, route.stream, route.content_type);
+    auto opening = std::make_shared<StreamOpening>(StreamOpening{route, first.header});
     // go-micro discards the opening message, except for the grpc codec.
     if ((*codec)->String() == "grpc") stream->Push(std::move(first));
     Begin();
-    asio::co_spawn(sock->executor(), RunStream(shared_from_this(), sock, lock, stream, *endpoint),
+    asio::co_spawn(sock->executor(),
+                   RunStream(shared_from_this(), sock, lock, stream, *endpoint, std::move(opening)),
                    asio::detached);
     co_return stream;
+  }
+
+  // What stream wrappers are told about a stream (kept alive while its handler runs).
+  struct StreamOpening {
+    server_detail::RouteInfo route;
+    Metadata header;
+  };
+
+  // The endpoint's stream handler inside the stream wrappers (first listed outermost).
+  Status RunStreamHandler(const Endpoint& endpoint, ServerStreamImpl& stream,
+                          const StreamOpening& opening) const {
+    ServerStreamFunc fn = [&endpoint](Context& ctx, const ServerStreamRequest&, ServerStream& s) {
+      return endpoint.sync_stream(ctx, s);
+    };
+    for (auto it = options_.stream_wrappers.rbegin(); it != options_.stream_wrappers.rend(); ++it) {
+      fn = (*it)(std::move(fn));
+    }
+    const ServerStreamRequest req{.service = opening.route.service,
+                                  .endpoint = opening.route.endpoint,
+                                  .content_type = opening.route.content_type,
+                                  .header = opening.header};
+    return fn(stream.context(), req, stream);
   }
 
   static asio::awaitable<void> RunStream(std::shared_ptr<RpcServer> self,
                                          std::shared_ptr<Socket> sock,
                                          std::shared_ptr<SendLock> lock,
                                          std::shared_ptr<ServerStreamImpl> stream,
-                                         const Endpoint* endpoint) {
-    auto run = [&] { return endpoint->sync_stream(stream->context(), *stream); };
+                                         const Endpoint* endpoint,
+                                         std::shared_ptr<StreamOpening> opening) {
+    auto run = [&] { return self->RunStreamHandler(*endpoint, *stream, *opening); };
     Status status = co_await self->router_.OnPool(run, /*long_running=*/true);
     const Message last = stream->FinalMessage(status);
     (void)co_await LockedSend(*sock, *lock, last);

@@ -334,6 +334,10 @@ Status Service::Build() {
   auto client = NewClient(std::move(co));
   if (!client) return std::move(client).error();
   client_ = *client;
+  // go-micro's WrapClient: the last listed wraps first, so the first listed is outermost.
+  for (auto it = options_.wrap_client.rbegin(); it != options_.wrap_client.rend(); ++it) {
+    if (auto wrapped = (*it)(client_)) client_ = std::move(wrapped);
+  }
 
   std::vector<HandlerWrapper> wrappers = options_.wrappers;
   if (observe_calls) {
@@ -354,6 +358,8 @@ Status Service::Build() {
                            .max_in_flight = options_.max_in_flight,
                            .inline_handlers = options_.inline_handlers,
                            .wrappers = std::move(wrappers),
+                           .stream_wrappers = options_.stream_wrappers,
+                           .subscriber_wrappers = options_.subscriber_wrappers,
                            .broker = broker_,
                            .transport = transport_,
                            .registry = observed_registry});
