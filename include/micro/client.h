@@ -175,6 +175,11 @@ struct ClientOptions {
   std::vector<ClientStreamWrapper> stream_wrappers;  // first listed is outermost
   // Every call goes to this "host:port" (go-micro's MICRO_PROXY with an address).
   std::string proxy;
+  // Every call goes to a node of this service instead of the one it names, which still names
+  // the request (Micro-Service): go-micro's MICRO_PROXY with a service name ("service" stands
+  // for "go.micro.proxy"). Selection, marking and the breaker's feedback use this name. An
+  // explicit CallOptions::address or `proxy` wins.
+  std::string proxy_service;
 
   std::shared_ptr<Transport> transport;  // required
   std::shared_ptr<Selector> selector;    // required unless every call has an address / proxy
@@ -241,7 +246,10 @@ class Client {
   virtual asio::awaitable<Status> AsyncCall(Context& ctx, const ClientRequest& req,
                                             codec::ReadBody rsp, const CallOptions& opts) = 0;
   // Opens a stream on a dedicated connection; req.body is the opening message (go-micro
-  // servers discard it; generated code sends an empty placeholder).
+  // servers discard it; generated code sends an empty placeholder). The opening is retried as
+  // a call is (retries, retry predicate, backoff bounded by request_timeout, failed nodes
+  // marked in the selector; go-micro does the same); nothing is retried once it is returned.
+  // Stream wrappers (ClientStreamWrapper) run around each attempt.
   virtual Result<std::unique_ptr<ClientStream>> Stream(Context& ctx, const ClientRequest& req,
                                                        const CallOptions& opts = {}) = 0;
   // Publishes body to topic through the broker (go-micro's Publish): headers are ctx's

@@ -134,7 +134,8 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       co_return call_ctx.cancelled() ? Status(ClientError(408, "call timeout: context canceled"))
                                      : Status(timeout_error());
 
-    auto next = co_await AsyncNodes(req.service, opts);
+    const std::string& target = SelectName(req.service);
+    auto next = co_await AsyncNodes(target, opts);
     if (!next) co_return std::move(next).error();
 
     CallFunc call = [self = shared_from_this(), &opts](
@@ -176,11 +177,11 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
         co_return ClientError(
             500, fmt::format("error getting next {} node: {}", req.service, node.error().detail));
       const TimePoint started = Clock::now();
-      if (selector) selector->Begin(req.service, *node);
+      if (selector) selector->Begin(target, *node);
       last = co_await call(call_ctx, *node, req, rsp);
       if (selector) {
-        selector->End(req.service, *node, last, Clock::now() - started);
-        selector->Mark(req.service, *node, last);
+        selector->End(target, *node, last, Clock::now() - started);
+        selector->Mark(target, *node, last);
       }
       if (last) co_return last;
       if (call_ctx.Done()) {
@@ -213,7 +214,8 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     if (Runtime::InIoThread()) {
       return ClientError(500, "sync stream from an I/O thread would block it");
     }
-    auto next = Nodes(req.service, opts);
+    const std::string& target = SelectName(req.service);
+    auto next = Nodes(target, opts);
     if (!next) return std::move(next).error();
 
     ClientStreamFunc open = [this, &opts](Context& c, const registry::Node& node,
@@ -253,7 +255,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
         return ClientError(
             500, fmt::format("error getting next {} node: {}", req.service, node.error().detail));
       auto stream = open(ctx, *node, req);
-      if (selector) selector->Mark(req.service, *node, stream ? Status{} : Status(stream.error()));
+      if (selector) selector->Mark(target, *node, stream ? Status{} : Status(stream.error()));
       if (stream) return stream;
       last = std::move(stream).error();
       if (!retry || !retry(last, attempt)) break;
@@ -270,6 +272,11 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
   std::string String() const override { return "mucp"; }
 
  private:
+  // The service whose nodes a call goes to: the proxy service when there is one.
+  const std::string& SelectName(const std::string& service) const {
+    return options_.proxy_service.empty() ? service : options_.proxy_service;
+  }
+
   std::string ContentType(const ClientRequest& req, const CallOptions& opts) const {
     if (!req.content_type.empty()) return req.content_type;
     if (!opts.content_type.empty()) return opts.content_type;
