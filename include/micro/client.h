@@ -67,6 +67,19 @@ using CallFunc = std::function<asio::awaitable<Status>(
     Context& ctx, const registry::Node& node, const ClientRequest& req, codec::ReadBody rsp)>;
 using CallWrapper = std::function<CallFunc(CallFunc next)>;
 
+class ClientStream;
+
+// One attempt at opening a stream on one node (go-micro's client.StreamWrapper, here at the
+// same level as CallWrapper): a wrapper sees each opening, may refuse it (return an Error: the
+// client's retry policy then decides, as for a call), and may return its own ClientStream that
+// decorates the one `next` opened (to observe or change every message sent and received).
+// Runs on the thread that called Client::Stream (blocking is allowed). The ClientRequest and
+// node are valid during the call only; ctx is the caller's context (the stream's own context
+// is a child of it).
+using ClientStreamFunc = std::function<Result<std::unique_ptr<ClientStream>>(
+    Context& ctx, const registry::Node& node, const ClientRequest& req)>;
+using ClientStreamWrapper = std::function<ClientStreamFunc(ClientStreamFunc next)>;
+
 // (DefaultBackoff, go-micro's backoff, is in micro/util.h.)
 // go-micro's retry predicate plus our fix: retry 408s, and failures to connect.
 bool DefaultRetry(const Error& error, int attempt);
@@ -87,8 +100,9 @@ struct CallOptions {
   std::optional<Duration> dial_timeout;
   std::optional<Duration> stream_timeout;
   std::string content_type;
-  SelectOptions select;                    // filters/strategy for this call
-  std::vector<CallWrapper> call_wrappers;  // innermost after the client's own
+  SelectOptions select;                              // filters/strategy for this call
+  std::vector<CallWrapper> call_wrappers;            // innermost after the client's own
+  std::vector<ClientStreamWrapper> stream_wrappers;  // innermost after the client's own
   std::function<bool(const Error&, int attempt)> retry;
   std::function<Duration(int attempt)> backoff;
   bool conn_close = false;  // close the connection after the call
@@ -157,9 +171,15 @@ struct ClientOptions {
   Duration pool_ttl = std::chrono::minutes(1);
   std::function<bool(const Error&, int attempt)> retry = DefaultRetry;
   std::function<Duration(int attempt)> backoff = DefaultBackoff;
-  std::vector<CallWrapper> call_wrappers;  // first listed is outermost
+  std::vector<CallWrapper> call_wrappers;            // first listed is outermost
+  std::vector<ClientStreamWrapper> stream_wrappers;  // first listed is outermost
   // Every call goes to this "host:port" (go-micro's MICRO_PROXY with an address).
   std::string proxy;
+  // Every call goes to a node of this service instead of the one it names, which still names
+  // the request (Micro-Service): go-micro's MICRO_PROXY with a service name ("service" stands
+  // for "go.micro.proxy"). Selection, marking and the breaker's feedback use this name. An
+  // explicit CallOptions::address or `proxy` wins.
+  std::string proxy_service;
 
   std::shared_ptr<Transport> transport;  // required
   std::shared_ptr<Selector> selector;    // required unless every call has an address / proxy
@@ -226,7 +246,10 @@ class Client {
   virtual asio::awaitable<Status> AsyncCall(Context& ctx, const ClientRequest& req,
                                             codec::ReadBody rsp, const CallOptions& opts) = 0;
   // Opens a stream on a dedicated connection; req.body is the opening message (go-micro
-  // servers discard it; generated code sends an empty placeholder).
+  // servers discard it; generated code sends an empty placeholder). The opening is retried as
+  // a call is (retries, retry predicate, backoff bounded by request_timeout, failed nodes
+  // marked in the selector; go-micro does the same); nothing is retried once it is returned.
+  // Stream wrappers (ClientStreamWrapper) run around each attempt.
   virtual Result<std::unique_ptr<ClientStream>> Stream(Context& ctx, const ClientRequest& req,
                                                        const CallOptions& opts = {}) = 0;
   // Publishes body to topic through the broker (go-micro's Publish): headers are ctx's
@@ -240,6 +263,44 @@ class Client {
 };
 
 Result<std::shared_ptr<Client>> NewClient(ClientOptions options);
+
+// A whole-client wrapper (go-micro's client.Wrapper, installed with ServiceOptions::wrap_client
+// as go-micro's micro.WrapClient): takes a client and returns the one to use instead, usually a
+// ForwardingClient that overrides a few methods. Runs once, when the service builds its client.
+using ClientDecorator = std::function<std::shared_ptr<Client>(std::shared_ptr<Client>)>;
+
+// A Client that hands every method to another (go-micro wrappers embed client.Client the same
+// way): derive from it and override what the wrapper changes. Owns the inner client; as
+// thread-safe as it is.
+class ForwardingClient : public Client {
+ public:
+  explicit ForwardingClient(std::shared_ptr<Client> inner) : inner_(std::move(inner)) {}
+
+  Status Call(Context& ctx, const ClientRequest& req, codec::ReadBody rsp,
+              const CallOptions& opts = {}) override {
+    return inner_->Call(ctx, req, rsp, opts);
+  }
+  asio::awaitable<Status> AsyncCall(Context& ctx, const ClientRequest& req, codec::ReadBody rsp,
+                                    const CallOptions& opts) override {
+    return inner_->AsyncCall(ctx, req, rsp, opts);
+  }
+  Result<std::unique_ptr<ClientStream>> Stream(Context& ctx, const ClientRequest& req,
+                                               const CallOptions& opts = {}) override {
+    return inner_->Stream(ctx, req, opts);
+  }
+  Status Publish(Context& ctx, std::string_view topic, codec::WriteBody body,
+                 const MessageOptions& opts = {}) override {
+    return inner_->Publish(ctx, topic, body, opts);
+  }
+  const ClientOptions& Options() const override { return inner_->Options(); }
+  asio::any_io_executor executor() const override { return inner_->executor(); }
+  std::string String() const override { return inner_->String(); }
+
+  const std::shared_ptr<Client>& inner() const { return inner_; }
+
+ private:
+  std::shared_ptr<Client> inner_;
+};
 
 // --- typed helpers (what generated clients call) -------------------------------------------
 

@@ -22,6 +22,11 @@
 // Wrappers (middleware) see every unary call: `HandlerWrapper` takes the next function and
 // returns a new one. They are applied so that the first listed is the outermost, as go-micro.
 // Wrapper functions are coroutines; they are stored by the server for its lifetime.
+// Streams have their own chain (go-micro's server.StreamWrapper): a `ServerStreamWrapper` sees
+// each stream once, when its handler runs, and may refuse it (return an error without calling
+// next: the client receives it as the stream's error) or hand `next` a ServerStream of its own
+// that decorates the real one (to observe or change every message). Stream wrapper functions are
+// plain functions run on the stream's handler thread (they may block), first listed outermost.
 #pragma once
 
 #include <google/protobuf/message.h>
@@ -51,6 +56,20 @@ struct ServerRequest {
 using HandlerFunc = std::function<asio::awaitable<Status>(Context& ctx, const ServerRequest& req,
                                                           google::protobuf::Message& rsp)>;
 using HandlerWrapper = std::function<HandlerFunc(HandlerFunc next)>;
+
+class ServerStream;
+
+// A stream as stream wrappers see it (valid during the handler's run).
+struct ServerStreamRequest {
+  std::string_view service;       // Micro-Service
+  std::string_view endpoint;      // "Streamer.Bidi"
+  std::string_view content_type;  // the stream's codec
+  const Metadata& header;         // the opening message's headers (also in ctx.metadata())
+};
+
+using ServerStreamFunc =
+    std::function<Status(Context& ctx, const ServerStreamRequest& req, ServerStream& stream)>;
+using ServerStreamWrapper = std::function<ServerStreamFunc(ServerStreamFunc next)>;
 
 // The server side of one stream. Blocking: used from sync handlers on the handler pool.
 class ServerStream {

@@ -11,7 +11,10 @@
 // go-micro's lookup cache, which hands out immutable per-service snapshots (the selector and
 // the http broker read through it).
 //
-// Errors: GetService of an unknown service is ErrNotFound() (404, detail "service not found");
+// Errors: GetService of an unknown service is ErrNotFound() (404, detail "service not found"),
+// except for mdns, which answers an empty list as go-micro's mdns registry does (a lookup that
+// hears no answer); callers treat an empty list as not found (RegistryCache and the selector
+// turn it into ErrNotFound);
 // a Watcher that was stopped returns ErrWatcherStopped(); Next() past its timeout returns a 408.
 // Threading: every Registry and Watcher method may be called from any thread, concurrently.
 // Ownership: registries are shared (std::shared_ptr); a Watcher is owned by its caller and may
@@ -143,7 +146,7 @@ class Registry {
   Status Register(const registry::Service& service) { return Register(service, {}); }
   // Removes the given nodes (and the version/service once it has no nodes left).
   virtual Status Deregister(const registry::Service& service) = 0;
-  // One Service per version, or ErrNotFound().
+  // One Service per version, or ErrNotFound() (mdns: an empty list).
   virtual Result<std::vector<registry::Service>> GetService(std::string_view name) = 0;
   // Every known service (name and version; nodes may be omitted).
   virtual Result<std::vector<registry::Service>> ListServices() = 0;

@@ -68,7 +68,9 @@ struct ServerOptions {
   // Every sync unary handler is treated as Endpoint::non_blocking: run on the I/O threads, no
   // handler-pool hop. For services whose handlers only compute (see docs/rpc.md).
   bool inline_handlers = false;
-  std::vector<HandlerWrapper> wrappers;  // first listed is outermost
+  std::vector<HandlerWrapper> wrappers;                // first listed is outermost
+  std::vector<ServerStreamWrapper> stream_wrappers;    // first listed is outermost
+  std::vector<SubscriberWrapper> subscriber_wrappers;  // first listed is outermost
   // Runs before every registration, the first one (in Start) included: while it fails the
   // server is not registered (deregistered if it was) and Start still succeeds; re-registration
   // retries it every register_interval.

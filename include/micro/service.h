@@ -16,7 +16,10 @@
 // observability ones (docs/observability.md): debug_handler (true|false), debug_address
 // (admin HTTP: /health, /health/live, /health/ready, /metrics), metrics and tracing (true|false),
 // tracer_address (OTLP/HTTP collector), tracer_sample (0..1), log_format (text|json),
-// plus MICRO_PROXY=host:port (every call goes there). An
+// client and server (implementation names: mucp), profile (local|nats), transport_secure,
+// tls_cert_file, tls_key_file, tls_ca_file, tls_insecure, plus MICRO_PROXY: host:port (every
+// call goes there) or a service name (every call goes to that service's nodes; "service" means
+// go.micro.proxy), as go-micro reads it. An
 // unknown plugin name is an Error listing the known ones; `--help` prints the flags and known
 // names and exits 0. Unrecognised arguments are left for the program.
 //
@@ -62,6 +65,20 @@ struct ServiceOptions {
   std::string selector = "registry";
   std::string broker = "http";
   std::vector<std::string> broker_address;
+  // --client / --server: the client and server implementation by name. "mucp" is the one
+  // there is (go-micro's grpc client and server are not ported); another name fails Init.
+  std::string client_plugin = "mucp";
+  std::string server_plugin = "mucp";
+  // --profile: a bundle of plugin names, as go-micro v6's: "local" = mdns registry, http
+  // broker, http transport; "nats" = the nats registry, broker and transport at
+  // MICRO_NATS_ADDRESS (default nats://127.0.0.1:4222; the nats plugin must be linked). Applied
+  // before every other flag and variable, which win over it.
+  std::string profile;
+  // Transport TLS (micro/transport.h): --transport_secure (true|false) turns it on for dial and
+  // listen; --tls_cert_file, --tls_key_file, --tls_ca_file; --tls_insecure (true|false, also
+  // MICRO_TLS_INSECURE as go-micro v6 reads it): do not verify servers.
+  bool transport_secure = false;
+  TlsOptions tls;
 
   // Or ready-made parts, which win over names.
   std::shared_ptr<Registry> registry_impl;
@@ -91,8 +108,14 @@ struct ServiceOptions {
   std::string log_format;  // --log_format: text or json; empty: MICRO_LOG_FORMAT, else text
 
   ClientOptions client;  // transport/selector/executor are filled in by the service
-  std::vector<HandlerWrapper> wrappers;
-  std::size_t threads = 0;  // I/O threads; 0: Runtime::Cpus()
+  // Whole-client wrappers (go-micro's WrapClient): each gets the client built from `client` and
+  // returns the one Client() hands out; the first listed is outermost. A null result keeps the
+  // client it was given.
+  std::vector<ClientDecorator> wrap_client;
+  std::vector<HandlerWrapper> wrappers;                // go-micro's WrapHandler
+  std::vector<ServerStreamWrapper> stream_wrappers;    // around every stream handler
+  std::vector<SubscriberWrapper> subscriber_wrappers;  // go-micro's WrapSubscriber
+  std::size_t threads = 0;                             // I/O threads; 0: Runtime::Cpus()
 
   std::vector<std::function<Status()>> before_start, after_start, before_stop, after_stop;
   bool handle_signals = true;

@@ -14,6 +14,11 @@
 // 500 "subscriber error: ..." reported to the broker's error handler. Subscribers are
 // advertised as endpoints with metadata {"topic": ..., "subscriber": "true"}.
 //
+// Subscriber wrappers (go-micro's server.SubscriberWrapper, ServerOptions::subscriber_wrappers)
+// see every decoded message before the handler, first listed outermost; one that returns an
+// error without calling next keeps the message from the handler (the error is reported as the
+// handler's). They run where the handler runs and are stored by the server for its lifetime.
+//
 // Threading: handlers run on the broker's delivery threads; they may block.
 // Errors: Server::Subscribe fails (400) for an empty topic or a missing handler; a message that
 // cannot be decoded is reported as a 400 and not handed to the subscriber.
@@ -21,10 +26,12 @@
 
 #include <google/protobuf/message.h>
 #include <micro/context.h>
+#include <micro/metadata.h>
 #include <micro/status.h>
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace micro {
 
@@ -36,6 +43,17 @@ struct SubscriberOptions {
   bool internal = false;  // not advertised in the registry
   std::string name{};     // endpoint name in the registry; empty: the message type's name
 };
+
+// A delivered message as subscriber wrappers see it (valid during the call).
+struct SubscriberMessage {
+  std::string_view topic;
+  std::string_view content_type;
+  const Metadata& header;                 // the message's headers (also in ctx.metadata())
+  const google::protobuf::Message& body;  // decoded into the subscriber's message type
+};
+
+using SubscriberFunc = std::function<Status(Context& ctx, const SubscriberMessage& msg)>;
+using SubscriberWrapper = std::function<SubscriberFunc(SubscriberFunc next)>;
 
 // One subscriber. `message` is the type messages are decoded into (also its registry
 // description); the handler gets a message of exactly that type.

@@ -161,6 +161,7 @@ int DescribeService(Env& env, const std::string& name) {
   auto service = Connected(env, code);
   if (!service) return code;
   auto found = (*service)->Registry()->GetService(name);
+  if (found && found->empty()) found = registry::ErrNotFound();  // mdns: nothing heard
   if (!found) {
     if (registry::IsNotFound(found.error())) {
       Error e = found.error();

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "client/client_stream.h"
 #include "client/connection_pool.h"
@@ -133,7 +134,8 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       co_return call_ctx.cancelled() ? Status(ClientError(408, "call timeout: context canceled"))
                                      : Status(timeout_error());
 
-    auto next = co_await AsyncNodes(req.service, opts);
+    const std::string& target = SelectName(req.service);
+    auto next = co_await AsyncNodes(target, opts);
     if (!next) co_return std::move(next).error();
 
     CallFunc call = [self = shared_from_this(), &opts](
@@ -175,11 +177,11 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
         co_return ClientError(
             500, fmt::format("error getting next {} node: {}", req.service, node.error().detail));
       const TimePoint started = Clock::now();
-      if (selector) selector->Begin(req.service, *node);
+      if (selector) selector->Begin(target, *node);
       last = co_await call(call_ctx, *node, req, rsp);
       if (selector) {
-        selector->End(req.service, *node, last, Clock::now() - started);
-        selector->Mark(req.service, *node, last);
+        selector->End(target, *node, last, Clock::now() - started);
+        selector->Mark(target, *node, last);
       }
       if (last) co_return last;
       if (call_ctx.Done()) {
@@ -203,38 +205,62 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     co_return last;
   }
 
+  // Opens a stream as Call makes a call (go-micro's stream creation is retried like Call): the
+  // same retries, retry predicate and backoff, each failed opening marked in the selector, the
+  // whole creation bounded by the request timeout. Only the creation: once the stream is handed
+  // to the caller nothing is retried.
   Result<std::unique_ptr<ClientStream>> Stream(Context& ctx, const ClientRequest& req,
                                                const CallOptions& opts) override {
     if (Runtime::InIoThread()) {
       return ClientError(500, "sync stream from an I/O thread would block it");
     }
-    auto next = Nodes(req.service, opts);
+    const std::string& target = SelectName(req.service);
+    auto next = Nodes(target, opts);
     if (!next) return std::move(next).error();
-    auto node = (*next)();
-    if (!node) return ClientError(500, node.error().detail);
-    const std::string ct = WireContentType(ContentType(req, opts), *node);
-    auto codec = codec::Lookup(ct);
-    if (!codec) return std::move(codec).error();
-    auto sock = options_.transport->DialSync(
-        node->address, {.timeout = opts.dial_timeout.value_or(options_.dial_timeout),
-                        .stream = true,
-                        .executor = plugin::MakeStrand(plugin::Spread(options_.executor))});
-    if (!sock) {
-      if (options_.selector) options_.selector->Mark(req.service, *node, sock.status());
-      return ClientError(500, "connection error: " + sock.error().detail);
+
+    ClientStreamFunc open = [this, &opts](Context& c, const registry::Node& node,
+                                          const ClientRequest& r) {
+      return OpenStreamOn(c, node, r, opts);
+    };
+    for (auto it = opts.stream_wrappers.rbegin(); it != opts.stream_wrappers.rend(); ++it) {
+      open = (*it)(open);
     }
-    client_detail::StreamSetup setup{
-        .ctx = ctx.Child(),
-        .sock = *sock,
-        .codec = *codec,
-        .content_type = ct,
-        .service = req.service,
-        .endpoint = req.endpoint,
-        .id = std::to_string(seq_++),
-        .timeout = opts.stream_timeout.value_or(options_.stream_timeout)};
-    auto stream = client_detail::NewClientStream(std::move(setup));
-    if (Status s = stream->SendOpening(req.body); !s) return std::move(s).error();
-    return std::unique_ptr<ClientStream>(std::move(stream));
+    for (auto it = options_.stream_wrappers.rbegin(); it != options_.stream_wrappers.rend(); ++it) {
+      open = (*it)(open);
+    }
+
+    const Duration request_timeout = opts.request_timeout.value_or(options_.request_timeout);
+    Context open_ctx = ctx.Child(Clock::now() + request_timeout);
+    const int retries = opts.retries.value_or(options_.retries);
+    const auto& retry = opts.retry ? opts.retry : options_.retry;
+    const auto& backoff = opts.backoff ? opts.backoff : options_.backoff;
+    Selector* const selector =
+        opts.address.empty() && options_.proxy.empty() ? options_.selector.get() : nullptr;
+    Error last;
+    for (int attempt = 0; attempt <= retries; ++attempt) {
+      if (attempt > 0) {
+        const Duration wait = backoff ? backoff(attempt) : Duration::zero();
+        if (wait > Duration::zero()) {
+          const auto left = open_ctx.remaining();
+          if (left && *left <= wait) {
+            return ClientError(408,
+                               "stream timeout: deadline exceeded; last error: " + last.detail);
+          }
+          std::this_thread::sleep_for(wait);
+        }
+      }
+      if (ctx.cancelled()) return ClientError(408, "stream timeout: context canceled");
+      auto node = (*next)();
+      if (!node)
+        return ClientError(
+            500, fmt::format("error getting next {} node: {}", req.service, node.error().detail));
+      auto stream = open(ctx, *node, req);
+      if (selector) selector->Mark(target, *node, stream ? Status{} : Status(stream.error()));
+      if (stream) return stream;
+      last = std::move(stream).error();
+      if (!retry || !retry(last, attempt)) break;
+    }
+    return last;
   }
 
   Status Publish(Context& ctx, std::string_view topic, codec::WriteBody body,
@@ -246,6 +272,11 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
   std::string String() const override { return "mucp"; }
 
  private:
+  // The service whose nodes a call goes to: the proxy service when there is one.
+  const std::string& SelectName(const std::string& service) const {
+    return options_.proxy_service.empty() ? service : options_.proxy_service;
+  }
+
   std::string ContentType(const ClientRequest& req, const CallOptions& opts) const {
     if (!req.content_type.empty()) return req.content_type;
     if (!opts.content_type.empty()) return opts.content_type;
@@ -456,6 +487,35 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     if (s) s = codec.Read(payload, rsp);
     if (!s) return errors::InternalServerError(error_ids::kClientCodec, s.error().detail);
     return {};
+  }
+
+  // One attempt at opening a stream on node: a dedicated connection, then the opening message.
+  Result<std::unique_ptr<ClientStream>> OpenStreamOn(Context& ctx, const registry::Node& node,
+                                                     const ClientRequest& req,
+                                                     const CallOptions& opts) {
+    const std::string ct = WireContentType(ContentType(req, opts), node);
+    auto codec = codec::Lookup(ct);
+    if (!codec) return std::move(codec).error();
+    DialOptions dial{.timeout = opts.dial_timeout.value_or(options_.dial_timeout),
+                     .stream = true,
+                     .executor = plugin::MakeStrand(plugin::Spread(options_.executor))};
+    if (auto left = ctx.remaining(); left && *left < dial.timeout) {
+      dial.timeout = std::max(*left, Duration(std::chrono::milliseconds(1)));
+    }
+    auto sock = options_.transport->DialSync(node.address, dial);
+    if (!sock) return ClientError(500, "connection error: " + sock.error().detail);
+    client_detail::StreamSetup setup{
+        .ctx = ctx.Child(),
+        .sock = *sock,
+        .codec = *codec,
+        .content_type = ct,
+        .service = req.service,
+        .endpoint = req.endpoint,
+        .id = std::to_string(seq_++),
+        .timeout = opts.stream_timeout.value_or(options_.stream_timeout)};
+    auto stream = client_detail::NewClientStream(std::move(setup));
+    if (Status s = stream->SendOpening(req.body); !s) return std::move(s).error();
+    return std::unique_ptr<ClientStream>(std::move(stream));
   }
 
   ClientOptions options_;

@@ -32,6 +32,74 @@ using registry::Service;
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 const asio::ip::address_v4 kGroup = asio::ip::make_address_v4("224.0.0.251");
+const asio::ip::address_v6 kGroup6 = asio::ip::make_address_v6("ff02::fb");
+
+// One interface mDNS runs on: its IPv4 address (for the IPv4 group) and its index (for the
+// IPv6 group, when it has an IPv6 address).
+struct MdnsInterface {
+  std::string name;
+  unsigned index = 0;
+  std::optional<asio::ip::address_v4> v4;
+  bool v6 = false;
+};
+
+// Every interface that is up and multicast-capable (go-micro's mdns server listens on all of
+// them), with its addresses. Loopback counts only when it has the multicast flag.
+std::vector<MdnsInterface> MulticastInterfaces() {
+  std::vector<MdnsInterface> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || !(i->ifa_flags & IFF_MULTICAST)) continue;
+    const int family = i->ifa_addr->sa_family;
+    if (family != AF_INET && family != AF_INET6) continue;
+    auto it = std::find_if(out.begin(), out.end(), [&](auto& m) { return m.name == i->ifa_name; });
+    if (it == out.end()) {
+      out.push_back({.name = i->ifa_name, .index = if_nametoindex(i->ifa_name)});
+      it = out.end() - 1;
+    }
+    if (family == AF_INET && !it->v4) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+      it->v4 = asio::ip::address_v4(ntohl(sin->sin_addr.s_addr));
+    } else if (family == AF_INET6) {
+      it->v6 = true;
+    }
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+// The interface index owning an IPv4 address or named so; 0 when there is none.
+unsigned InterfaceIndex(std::string_view spec, const asio::ip::address_v4& v4) {
+  unsigned index = 0;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return 0;
+  for (ifaddrs* i = list; i && !index; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    if (spec == i->ifa_name) {
+      index = if_nametoindex(i->ifa_name);
+    } else if (i->ifa_addr->sa_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+      if (asio::ip::address_v4(ntohl(sin->sin_addr.s_addr)) == v4) {
+        index = if_nametoindex(i->ifa_name);
+      }
+    }
+  }
+  freeifaddrs(list);
+  return index;
+}
+
+bool HasIpv6(unsigned index) {
+  bool found = false;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return false;
+  for (ifaddrs* i = list; i && !found; i = i->ifa_next) {
+    found =
+        i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 && if_nametoindex(i->ifa_name) == index;
+  }
+  freeifaddrs(list);
+  return found;
+}
 
 std::string Param(const RegistryOptions& o, const std::string& key, std::string fallback) {
   auto it = o.params.find(key);
@@ -80,7 +148,10 @@ class MdnsRegistry : public Registry {
       : options_(std::move(options)),
         domain_(Param(options_, "mdns.domain", "micro")),
         hostname_(Param(options_, "mdns.hostname", HostName())),
-        listen_(io_) {}
+        use_v4_(Param(options_, "mdns.ipv4", "true") != "false"),
+        use_v6_(Param(options_, "mdns.ipv6", "true") != "false"),
+        listen_(io_),
+        listen6_(io_) {}
 
   Status Open() {
     try {
@@ -109,8 +180,44 @@ class MdnsRegistry : public Registry {
         if (!a) return std::move(a).error();
         if (std::find(interfaces_.begin(), interfaces_.end(), *a) == interfaces_.end()) {
           interfaces_.push_back(*a);
+          const unsigned index = InterfaceIndex(spec, *a);
+          if (index && HasIpv6(index) &&
+              std::find(v6_interfaces_.begin(), v6_interfaces_.end(), index) ==
+                  v6_interfaces_.end()) {
+            v6_interfaces_.push_back(index);
+          }
         }
       }
+    }
+    // Not pinned: every multicast-capable interface, IPv4 and IPv6 (none found: the kernel's
+    // default multicast route).
+    const bool pinned = !interfaces_.empty();
+    if (!pinned) {
+      for (const MdnsInterface& i : MulticastInterfaces()) {
+        if (i.v4) interfaces_.push_back(*i.v4);
+        if (i.v6 && i.index) v6_interfaces_.push_back(i.index);
+      }
+    }
+    if (!use_v4_ && !use_v6_) {
+      return errors::BadRequest(error_ids::kMdns, "mdns: both IPv4 and IPv6 are turned off");
+    }
+    if (use_v6_ && (!pinned || !v6_interfaces_.empty())) {
+      if (std::error_code e6 = OpenIpv6(); e6) {
+        if (!use_v4_) {
+          return errors::InternalServerError(error_ids::kMdns, "mdns: cannot open UDP6 {}: {}",
+                                             port_, e6.message());
+        }
+        log::Debug("mdns: no IPv6 ({}); IPv4 only", e6.message());
+        std::error_code ignored;
+        listen6_.close(ignored);
+      }
+    }
+    if (!use_v4_) {
+      if (!listen6_.is_open()) {
+        return errors::InternalServerError(error_ids::kMdns, "mdns: no IPv6 interface to use");
+      }
+      StartThread();
+      return {};
     }
     std::error_code ec;
     listen_.open(udp::v4(), ec);
@@ -122,22 +229,65 @@ class MdnsRegistry : public Registry {
       if (interfaces_.empty()) {
         listen_.set_option(asio::ip::multicast::join_group(kGroup), ec);
       } else {
+        // A pinned interface must work; of the ones found, those that do are enough.
+        bool joined = false;
         for (const auto& i : interfaces_) {
-          listen_.set_option(asio::ip::multicast::join_group(kGroup, i), ec);
-          if (ec) break;
+          std::error_code one;
+          listen_.set_option(asio::ip::multicast::join_group(kGroup, i), one);
+          if (one && pinned) {
+            ec = one;
+            break;
+          }
+          if (one)
+            log::Debug("mdns: cannot join 224.0.0.251 on {}: {}", i.to_string(), one.message());
+          joined = joined || !one;
         }
+        if (!ec && !joined) ec = std::make_error_code(std::errc::address_not_available);
       }
     }
     if (ec) {
       return errors::InternalServerError(error_ids::kMdns, "mdns: cannot open UDP {}: {}", port_,
                                          ec.message());
     }
-    asio::co_spawn(io_, ReceiveLoop(), asio::detached);
+    StartThread();
+    return {};
+  }
+
+  // The IPv6 socket: [::]:port, ff02::fb joined on every IPv6 interface (or the default one).
+  std::error_code OpenIpv6() {
+    std::error_code ec;
+    listen6_.open(udp::v6(), ec);
+    if (!ec) listen6_.set_option(asio::ip::v6_only(true), ec);
+    if (!ec) listen6_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) listen6_.set_option(reuse_port(true), ec);
+    if (!ec) listen6_.bind(udp::endpoint(asio::ip::address_v6::any(), port_), ec);
+    if (!ec) ec = SetMulticastOptions6(listen6_);
+    if (ec) return ec;
+    if (v6_interfaces_.empty()) {
+      listen6_.set_option(asio::ip::multicast::join_group(kGroup6), ec);
+      return ec;
+    }
+    bool joined = false;
+    for (unsigned index : v6_interfaces_) {
+      std::error_code one;
+      listen6_.set_option(asio::ip::multicast::join_group(kGroup6, index), one);
+      if (one) {
+        log::Debug("mdns: cannot join ff02::fb on interface {}: {}", index, one.message());
+      } else {
+        joined = true;
+      }
+    }
+    if (!joined) ec = std::make_error_code(std::errc::address_not_available);
+    return ec;
+  }
+
+  void StartThread() {
+    if (listen_.is_open()) asio::co_spawn(io_, ReceiveLoop(listen_), asio::detached);
+    if (listen6_.is_open()) asio::co_spawn(io_, ReceiveLoop(listen6_), asio::detached);
     thread_ = std::thread([this] {
       util::SetThreadName("micro-mdns");
       io_.run();
     });
-    return {};
   }
 
   ~MdnsRegistry() override {
@@ -151,6 +301,7 @@ class MdnsRegistry : public Registry {
         for (auto& [name, z] : wildcards_) Multicast(mdns::ZoneRecords(z.zone, domain_, 0));
         std::error_code ec;
         listen_.close(ec);
+        listen6_.close(ec);
         done.set_value();
       });
       done.get_future().wait();
@@ -222,7 +373,8 @@ class MdnsRegistry : public Registry {
   }
 
   Result<std::vector<Service>> GetService(std::string_view name) override {
-    if (name.empty()) return registry::ErrNotFound();
+    // Nothing heard is an empty list, not ErrNotFound(), as go-micro's mdns registry answers.
+    if (name.empty()) return std::vector<Service>{};
     auto future = asio::co_spawn(io_, Query(mdns::ServiceName(name, domain_)), asio::use_future);
     std::vector<dns::Message> replies = future.get();
     std::map<std::string, Service> by_version;
@@ -237,7 +389,6 @@ class MdnsRegistry : public Registry {
         if (!added) it->second.nodes.push_back(std::move(s->nodes[0]));
       }
     }
-    if (by_version.empty()) return registry::ErrNotFound();
     std::vector<Service> out;
     for (auto& [v, s] : by_version) out.push_back(std::move(s));
     return out;
@@ -278,8 +429,14 @@ class MdnsRegistry : public Registry {
   std::string String() const override { return "mdns"; }
 
   mdns::Stats stats() const {
-    return {
+    mdns::Stats st{
         .packets = packets_.load(), .malformed = malformed_.load(), .answered = answered_.load()};
+    for (const auto& a : interfaces_) st.ipv4_interfaces.push_back(a.to_string());
+    if (listen_.is_open() && interfaces_.empty()) st.ipv4_interfaces.push_back("default");
+    st.ipv6_interfaces = v6_interfaces_;
+    st.ipv6 = listen6_.is_open();
+    st.ipv4 = listen_.is_open();
+    return st;
   }
 
  private:
@@ -291,6 +448,34 @@ class MdnsRegistry : public Registry {
       s.set_option(asio::ip::multicast::outbound_interface(interfaces_.front()), ec);
     }
     return ec;
+  }
+
+  std::error_code SetMulticastOptions6(udp::socket& s) {
+    std::error_code ec;
+    s.set_option(asio::ip::multicast::hops(255), ec);
+    if (!ec) s.set_option(asio::ip::multicast::enable_loopback(true), ec);
+    return ec;
+  }
+
+  // Sends to ff02::fb through every IPv6 interface (or the default one). Runs on io_.
+  void SendToGroup6(udp::socket& s, const std::string& bytes) {
+    std::error_code ec;
+    if (v6_interfaces_.empty()) {
+      s.send_to(asio::buffer(bytes), udp::endpoint(kGroup6, port_), 0, ec);
+    }
+    for (unsigned index : v6_interfaces_) {
+      asio::ip::address_v6 group = kGroup6;
+      group.scope_id(index);
+      s.set_option(asio::ip::multicast::outbound_interface(index), ec);
+      s.send_to(asio::buffer(bytes), udp::endpoint(group, port_), 0, ec);
+    }
+    if (ec) log::Debug("mdns: IPv6 send failed: {}", ec.message());
+  }
+
+  // Sends to both groups through the open listening sockets.
+  void SendToAll(const std::string& bytes) {
+    if (listen_.is_open()) SendToGroup(listen_, bytes);
+    if (listen6_.is_open()) SendToGroup6(listen6_, bytes);
   }
 
   // Sends to the group through every pinned interface (or the default route). Runs on io_.
@@ -313,7 +498,7 @@ class MdnsRegistry : public Registry {
     m.flags = dns::kFlagResponse | dns::kFlagAuthoritative;
     m.answers = std::move(records);
     auto bytes = dns::Encode(m);
-    if (bytes && listen_.is_open()) SendToGroup(listen_, *bytes);
+    if (bytes) SendToAll(*bytes);
   }
 
   // Under mu_. Three unsolicited announcements: now, +1 s, +3 s (go-micro: 1 s then doubling).
@@ -357,14 +542,14 @@ class MdnsRegistry : public Registry {
     return nullptr;
   }
 
-  awaitable<void> ReceiveLoop() {
+  awaitable<void> ReceiveLoop(udp::socket& sock) {
     std::vector<uint8_t> buf(65536);
     for (;;) {
       udp::endpoint from;
       std::error_code ec;
-      const size_t n = co_await listen_.async_receive_from(asio::buffer(buf), from,
-                                                           asio::redirect_error(use_awaitable, ec));
-      if (ec == asio::error::operation_aborted || !listen_.is_open()) co_return;
+      const size_t n = co_await sock.async_receive_from(asio::buffer(buf), from,
+                                                        asio::redirect_error(use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || !sock.is_open()) co_return;
       if (ec) continue;
       ++packets_;
       auto msg = dns::Decode(std::span<const uint8_t>(buf.data(), n));
@@ -377,12 +562,12 @@ class MdnsRegistry : public Registry {
       if (msg->IsResponse()) {
         Dispatch(*msg);
       } else {
-        HandleQuery(*msg, from);
+        HandleQuery(*msg, from, sock);
       }
     }
   }
 
-  void HandleQuery(const dns::Message& query, const udp::endpoint& from) {
+  void HandleQuery(const dns::Message& query, const udp::endpoint& from, udp::socket& sock) {
     std::vector<std::string> replies;
     {
       std::lock_guard lock(mu_);
@@ -409,10 +594,10 @@ class MdnsRegistry : public Registry {
     // client, ours) listen on an ephemeral port: answer them directly, as go-micro does.
     for (const std::string& r : replies) {
       if (from.port() == port_) {
-        SendToGroup(listen_, r);
+        SendToAll(r);
       } else {
         std::error_code ec;
-        listen_.send_to(asio::buffer(r), from, 0, ec);
+        sock.send_to(asio::buffer(r), from, 0, ec);
       }
     }
   }
@@ -439,57 +624,98 @@ class MdnsRegistry : public Registry {
     }
   }
 
-  // Sends one query from a fresh ephemeral socket and gathers the replies for timeout.
-  awaitable<std::vector<dns::Message>> Query(std::string name) {
-    std::vector<dns::Message> replies;
+  // An ephemeral socket of one family set up for multicast, or null.
+  std::shared_ptr<udp::socket> QuerySocket(bool v6) {
     auto sock = std::make_shared<udp::socket>(io_);
     std::error_code ec;
-    sock->open(udp::v4(), ec);
-    if (!ec) sock->bind(udp::endpoint(asio::ip::address_v4::any(), 0), ec);
-    if (!ec) ec = SetMulticastOptions(*sock);
+    sock->open(v6 ? udp::v6() : udp::v4(), ec);
+    if (!ec && v6) sock->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) {
+      sock->bind(v6 ? udp::endpoint(asio::ip::address_v6::any(), 0)
+                    : udp::endpoint(asio::ip::address_v4::any(), 0),
+                 ec);
+    }
+    if (!ec) ec = v6 ? SetMulticastOptions6(*sock) : SetMulticastOptions(*sock);
     if (ec) {
       log::Warn("mdns: cannot open a query socket: {}", ec.message());
-      co_return replies;
+      return nullptr;
     }
-    dns::Message q;
-    thread_local std::minstd_rand rng{std::random_device{}()};
-    q.id = static_cast<uint16_t>(rng());
-    q.questions.push_back({.name = name, .type = dns::kTypePtr});
-    auto bytes = dns::Encode(q);
-    if (!bytes) co_return replies;
-    SendToGroup(*sock, *bytes);
+    return sock;
+  }
 
-    asio::steady_timer timer(io_);
-    timer.expires_after(options_.timeout);
-    timer.async_wait([sock](std::error_code e) {
-      if (!e) sock->close(e);
-    });
+  // Reads replies from sock until it is closed.
+  static awaitable<void> Collect(std::shared_ptr<udp::socket> sock,
+                                 std::shared_ptr<std::vector<dns::Message>> replies,
+                                 std::atomic<uint64_t>* malformed) {
     std::vector<uint8_t> buf(65536);
     for (;;) {
       udp::endpoint from;
+      std::error_code ec;
       const size_t n = co_await sock->async_receive_from(asio::buffer(buf), from,
                                                          asio::redirect_error(use_awaitable, ec));
       if (ec) break;
       auto msg = dns::Decode(std::span<const uint8_t>(buf.data(), n));
       if (!msg) {
-        ++malformed_;
+        ++*malformed;
         continue;
       }
-      if (msg->IsResponse()) replies.push_back(std::move(*msg));
+      if (msg->IsResponse()) replies->push_back(std::move(*msg));
     }
+  }
+
+  // Sends one query from fresh ephemeral sockets (IPv4 and IPv6, as open) and gathers the
+  // replies for timeout.
+  awaitable<std::vector<dns::Message>> Query(std::string name) {
+    auto replies = std::make_shared<std::vector<dns::Message>>();
+    dns::Message q;
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    q.id = static_cast<uint16_t>(rng());
+    q.questions.push_back({.name = name, .type = dns::kTypePtr});
+    auto bytes = dns::Encode(q);
+    if (!bytes) co_return *replies;
+    std::vector<std::shared_ptr<udp::socket>> socks;
+    if (listen_.is_open()) {
+      if (auto s4 = QuerySocket(false)) {
+        SendToGroup(*s4, *bytes);
+        socks.push_back(std::move(s4));
+      }
+    }
+    if (listen6_.is_open()) {
+      if (auto s6 = QuerySocket(true)) {
+        SendToGroup6(*s6, *bytes);
+        socks.push_back(std::move(s6));
+      }
+    }
+    if (socks.empty()) co_return *replies;
+
+    asio::steady_timer timer(io_);
+    timer.expires_after(options_.timeout);
+    timer.async_wait([socks](std::error_code e) {
+      if (e) return;
+      for (const auto& s : socks) s->close(e);
+    });
+    for (size_t i = 1; i < socks.size(); ++i) {
+      asio::co_spawn(io_, Collect(socks[i], replies, &malformed_), asio::detached);
+    }
+    co_await Collect(socks[0], replies, &malformed_);
     timer.cancel();
-    co_return replies;
+    // The other sockets were closed by the same timer: let their last reads finish first.
+    co_await asio::post(io_, use_awaitable);
+    co_return *replies;
   }
 
   const RegistryOptions options_;
   const std::string domain_;
   const std::string hostname_;
   uint16_t port_ = 5353;
-  std::vector<asio::ip::address_v4> interfaces_;
+  std::vector<asio::ip::address_v4> interfaces_;  // IPv4 addresses of the interfaces used
+  std::vector<unsigned> v6_interfaces_;           // indexes of the IPv6 interfaces used
+  const bool use_v4_, use_v6_;                    // params mdns.ipv4 / mdns.ipv6
 
   asio::io_context io_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
-  udp::socket listen_;
+  udp::socket listen_;   // IPv4 224.0.0.251
+  udp::socket listen6_;  // IPv6 ff02::fb; closed when IPv6 is off or unavailable
   std::thread thread_;
 
   mutable std::mutex mu_;

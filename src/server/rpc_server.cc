@@ -5,6 +5,7 @@
 #include <asio/steady_timer.hpp>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -47,7 +48,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
                  .wrappers = options_.wrappers,
                  .handler_pool = &pool_,
                  .inline_handlers = options_.inline_handlers}),
-        subscribers_(options_.name) {}
+        subscribers_(options_.name, options_.subscriber_wrappers) {}
 
   ~RpcServer() override {
     (void)Stop();
@@ -169,6 +170,29 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     inflight_cv_.notify_all();
   }
 
+  // The streams open on one connection, by Micro-Stream id (go-micro's server multiplexes a
+  // connection's messages into per-stream pseudo-sockets the same way). An entry lives until
+  // its handler has returned and the client has ended its side (EOS or error), or the
+  // connection ends: a late client EOS for a finished stream is then still recognised and not
+  // taken for a stray one. Shared with the streams' handler coroutines, hence the lock.
+  struct ConnectionStreams {
+    struct Entry {
+      std::shared_ptr<ServerStreamImpl> stream;
+      bool handler_done = false;
+      bool client_done = false;
+    };
+    std::mutex mu;
+    std::map<std::string, Entry> open;
+
+    void HandlerDone(const std::string& id) {
+      std::lock_guard l(mu);
+      auto it = open.find(id);
+      if (it == open.end()) return;
+      it->second.handler_done = true;
+      if (it->second.client_done) open.erase(it);
+    }
+  };
+
   asio::awaitable<void> ServeConnection(std::shared_ptr<Socket> sock) {
     {
       std::lock_guard l(sockets_mu_);
@@ -176,21 +200,35 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       sockets_.push_back(sock);
     }
     auto lock = std::make_shared<SendLock>(sock->executor());
-    std::shared_ptr<ServerStreamImpl> stream;
-    std::string stream_id;
+    auto streams = std::make_shared<ConnectionStreams>();
+    bool streamed = false;  // a stream was opened: its handlers send concurrently with this loop
     for (;;) {
       Message in;
       if (Status s = co_await sock->Recv(in); !s) break;
       const auto route = server_detail::ReadRouteInfo(in.header);
-      if (stream && !route.stream.empty() && route.stream == stream_id) {
-        stream->Push(std::move(in));
-        continue;
-      }
       if (!route.stream.empty()) {
-        if (GetHeader(in.header, "Micro-Error").value_or("") == "EOS") break;  // as go-micro
-        if (stream) stream->Abort(errors::BadRequest(options_.name, "stream replaced"));
-        stream = co_await StartStream(sock, lock, route, std::move(in));
-        stream_id = route.stream;
+        const auto client_error = GetHeader(in.header, "Micro-Error");
+        const bool client_ends = client_error && !client_error->empty();
+        std::shared_ptr<ServerStreamImpl> known;
+        bool live = false;
+        {
+          std::lock_guard l(streams->mu);
+          if (auto it = streams->open.find(route.stream); it != streams->open.end()) {
+            known = it->second.stream;
+            live = !it->second.handler_done;
+            if (client_ends) {
+              it->second.client_done = true;
+              if (it->second.handler_done) streams->open.erase(it);
+            }
+          }
+        }
+        if (known) {
+          if (live) known->Push(std::move(in));  // a finished handler reads no more
+          continue;
+        }
+        if (client_ends) break;  // an EOS (or error) for a stream never opened: as go-micro
+        streamed = true;
+        co_await StartStream(sock, lock, route, std::move(in), streams);
         continue;
       }
       Begin();
@@ -205,10 +243,10 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
         out = co_await router_.ServeUnary(in, sock->Local(), sock->Remote());
         if (options_.max_in_flight > 0) unary_in_flight_--;
       }
-      // Only a stream's handler threads send concurrently with this loop. (No co_await in a
+      // Only streams' handler threads send concurrently with this loop. (No co_await in a
       // ?: expression: g++ 12 destroys its result twice.)
       Status sent;
-      if (stream) {
+      if (streamed) {
         sent = co_await LockedSend(*sock, *lock, out);
       } else {
         sent = co_await sock->Send(out);
@@ -217,7 +255,14 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       if (!sent || draining_) break;
       if (EqualsIgnoreCase(GetHeader(in.header, "Connection").value_or(""), "close")) break;
     }
-    if (stream) stream->Abort(errors::InternalServerError(options_.name, "connection closed"));
+    std::map<std::string, ConnectionStreams::Entry> left;
+    {
+      std::lock_guard l(streams->mu);
+      left.swap(streams->open);
+    }
+    for (auto& [id, entry] : left) {
+      entry.stream->Abort(errors::InternalServerError(options_.name, "connection closed"));
+    }
   }
 
   // A published message sent straight to this server over the transport (go-micro's
@@ -242,14 +287,16 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
                                         resilience::ServerBusy(options_.max_in_flight).ToJson());
   }
 
-  asio::awaitable<std::shared_ptr<ServerStreamImpl>> StartStream(
-      std::shared_ptr<Socket> sock, std::shared_ptr<SendLock> lock,
-      const server_detail::RouteInfo& route, Message first) {
+  // Opens the stream route.stream on this connection: registers it in `streams` and runs its
+  // handler; answers an error (and registers nothing) when it cannot be served.
+  asio::awaitable<void> StartStream(std::shared_ptr<Socket> sock, std::shared_ptr<SendLock> lock,
+                                    const server_detail::RouteInfo& route, Message first,
+                                    std::shared_ptr<ConnectionStreams> streams) {
     auto codec = server_detail::RequestCodec(route);
     if (!codec) {
       const Message answer = server_detail::UnsupportedContentType(route.content_type);
       (void)co_await LockedSend(*sock, *lock, answer);
-      co_return nullptr;
+      co_return;
     }
     auto endpoint = router_.Find(route.endpoint);
     if (!endpoint || !(*endpoint)->sync_stream) {
@@ -260,26 +307,54 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       Message err = server_detail::ErrorResponse(codec->get(), route, std::move(text));
       err.header.Set("Micro-Stream", route.stream);
       (void)co_await LockedSend(*sock, *lock, err);
-      co_return nullptr;
+      co_return;
     }
     auto stream = std::make_shared<ServerStreamImpl>(
         server_detail::RequestContext(first.header, sock->Local(), sock->Remote()), sock, lock,
         *codec, route.id, route.stream, route.content_type);
+    auto opening = std::make_shared<StreamOpening>(StreamOpening{route, first.header});
     // go-micro discards the opening message, except for the grpc codec.
     if ((*codec)->String() == "grpc") stream->Push(std::move(first));
+    {
+      std::lock_guard l(streams->mu);
+      streams->open[route.stream] = {.stream = stream};
+    }
     Begin();
-    asio::co_spawn(sock->executor(), RunStream(shared_from_this(), sock, lock, stream, *endpoint),
+    asio::co_spawn(sock->executor(),
+                   RunStream(shared_from_this(), sock, lock, stream, *endpoint, std::move(opening),
+                             std::move(streams)),
                    asio::detached);
-    co_return stream;
   }
 
-  static asio::awaitable<void> RunStream(std::shared_ptr<RpcServer> self,
-                                         std::shared_ptr<Socket> sock,
-                                         std::shared_ptr<SendLock> lock,
-                                         std::shared_ptr<ServerStreamImpl> stream,
-                                         const Endpoint* endpoint) {
-    auto run = [&] { return endpoint->sync_stream(stream->context(), *stream); };
+  // What stream wrappers are told about a stream (kept alive while its handler runs).
+  struct StreamOpening {
+    server_detail::RouteInfo route;
+    Metadata header;
+  };
+
+  // The endpoint's stream handler inside the stream wrappers (first listed outermost).
+  Status RunStreamHandler(const Endpoint& endpoint, ServerStreamImpl& stream,
+                          const StreamOpening& opening) const {
+    ServerStreamFunc fn = [&endpoint](Context& ctx, const ServerStreamRequest&, ServerStream& s) {
+      return endpoint.sync_stream(ctx, s);
+    };
+    for (auto it = options_.stream_wrappers.rbegin(); it != options_.stream_wrappers.rend(); ++it) {
+      fn = (*it)(std::move(fn));
+    }
+    const ServerStreamRequest req{.service = opening.route.service,
+                                  .endpoint = opening.route.endpoint,
+                                  .content_type = opening.route.content_type,
+                                  .header = opening.header};
+    return fn(stream.context(), req, stream);
+  }
+
+  static asio::awaitable<void> RunStream(
+      std::shared_ptr<RpcServer> self, std::shared_ptr<Socket> sock, std::shared_ptr<SendLock> lock,
+      std::shared_ptr<ServerStreamImpl> stream, const Endpoint* endpoint,
+      std::shared_ptr<StreamOpening> opening, std::shared_ptr<ConnectionStreams> streams) {
+    auto run = [&] { return self->RunStreamHandler(*endpoint, *stream, *opening); };
     Status status = co_await self->router_.OnPool(run, /*long_running=*/true);
+    streams->HandlerDone(opening->route.stream);
     const Message last = stream->FinalMessage(status);
     (void)co_await LockedSend(*sock, *lock, last);
     self->End();

@@ -24,11 +24,15 @@ Status Subscribers::Add(ServerSubscriber s) {
     group->topic = s.topic;
     group->options = {.queue = s.options.queue, .auto_ack = s.options.auto_ack};
   }
+  SubscriberFunc run = [handler = s.handler](Context& ctx, const SubscriberMessage& m) {
+    return handler(ctx, m.body);
+  };
+  for (auto it = wrappers_.rbegin(); it != wrappers_.rend(); ++it) run = (*it)(std::move(run));
   {
     std::lock_guard members_lock(group->members_mu);
-    auto members = group->members ? std::make_shared<std::vector<ServerSubscriber>>(*group->members)
-                                  : std::make_shared<std::vector<ServerSubscriber>>();
-    members->push_back(std::move(s));
+    auto members = group->members ? std::make_shared<std::vector<Member>>(*group->members)
+                                  : std::make_shared<std::vector<Member>>();
+    members->push_back({std::move(s), std::move(run)});
     group->members = std::move(members);
   }
   if (broker_ && !group->subscription) return SubscribeGroup(key, *group);
@@ -75,7 +79,7 @@ Status Subscribers::SubscribeGroup(const Key& key, Group& group) {
 
 Status Subscribers::Deliver(const std::string& server_name, Group& group,
                             const broker::Event& event) {
-  std::shared_ptr<const std::vector<ServerSubscriber>> members;
+  std::shared_ptr<const std::vector<Member>> members;
   {
     std::lock_guard lock(group.members_mu);
     members = group.members;
@@ -91,13 +95,19 @@ Status Subscribers::Deliver(const std::string& server_name, Group& group,
   std::string failures;
   for (const auto& member : *members) {
     std::unique_ptr<google::protobuf::Message> msg(
-        google::protobuf::MessageFactory::generated_factory()->GetPrototype(member.message)->New());
+        google::protobuf::MessageFactory::generated_factory()
+            ->GetPrototype(member.subscriber.message)
+            ->New());
     Status result = (*codec)->Read(payload, msg.get());
     if (result) {
       Context ctx;
       ctx.metadata() = event.message.header;
+      const SubscriberMessage delivered{.topic = group.topic,
+                                        .content_type = content_type,
+                                        .header = event.message.header,
+                                        .body = *msg};
       try {
-        result = member.handler(ctx, *msg);
+        result = member.run(ctx, delivered);
       } catch (const std::exception& e) {
         result = errors::InternalServerError(server_name, e.what());
       }
@@ -140,7 +150,8 @@ std::vector<registry::Endpoint> Subscribers::Endpoints() const {
   std::lock_guard lock(mu_);
   for (const auto& [key, group] : groups_) {
     std::lock_guard members_lock(group->members_mu);
-    for (const auto& member : *group->members) {
+    for (const auto& m : *group->members) {
+      const ServerSubscriber& member = m.subscriber;
       if (member.options.internal) continue;
       registry::Endpoint e;
       e.name = member.options.name.empty() ? member.message->name() : member.options.name;

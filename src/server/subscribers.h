@@ -20,7 +20,8 @@ namespace micro::server_detail {
 
 class Subscribers {
  public:
-  explicit Subscribers(std::string server_name) : server_name_(std::move(server_name)) {}
+  Subscribers(std::string server_name, std::vector<SubscriberWrapper> wrappers = {})
+      : server_name_(std::move(server_name)), wrappers_(std::move(wrappers)) {}
   ~Subscribers() { Stop(); }
 
   // Validates and keeps s; subscribes at once when started.
@@ -38,13 +39,18 @@ class Subscribers {
   bool empty() const;
 
  private:
+  // A subscriber and its handler inside the server's subscriber wrappers.
+  struct Member {
+    ServerSubscriber subscriber;
+    SubscriberFunc run;
+  };
   struct Group {
     std::string topic;
     broker::SubscribeOptions options;
     // Copy-on-write under members_mu: a delivery takes a snapshot while Add may replace it.
     // (Deliveries hold the group, not the server: they may outlive a stopped server.)
     std::mutex members_mu;
-    std::shared_ptr<const std::vector<ServerSubscriber>> members;
+    std::shared_ptr<const std::vector<Member>> members;
     std::unique_ptr<broker::Subscriber> subscription;
   };
   using Key = std::pair<std::string, std::string>;  // (topic, queue)
@@ -53,6 +59,7 @@ class Subscribers {
   static Status Deliver(const std::string& server_name, Group& group, const broker::Event& event);
 
   const std::string server_name_;
+  const std::vector<SubscriberWrapper> wrappers_;
   mutable std::mutex mu_;
   std::shared_ptr<Broker> broker_;  // set while started
   std::map<Key, std::shared_ptr<Group>> groups_;

@@ -38,6 +38,34 @@ Result<int64_t> ParseInt(std::string_view flag, std::string_view v) {
   return n;
 }
 
+Result<bool> ParseBool(std::string_view flag, std::string_view v) {
+  if (v == "true" || v == "1") return true;
+  if (v == "false" || v == "0") return false;
+  return errors::BadRequest(error_ids::kService, "--{}: \"{}\" is not a bool", flag, v);
+}
+
+// go-micro v6's --profile bundles: plugin names (and the nats address) set before the other
+// flags, which then win.
+Status ApplyProfile(ServiceOptions& o, std::string_view profile,
+                    const std::function<std::optional<std::string>(const std::string&)>& getenv) {
+  if (profile.empty()) return {};
+  if (profile == "local") {
+    o.registry = "mdns";
+    o.broker = "http";
+    o.transport = "http";
+    return {};
+  }
+  if (profile == "nats") {
+    auto addr = getenv("MICRO_NATS_ADDRESS");
+    const std::vector<std::string> addrs{addr && !addr->empty() ? *addr : "nats://127.0.0.1:4222"};
+    o.registry = o.broker = o.transport = "nats";
+    o.registry_address = o.broker_address = o.transport_address = addrs;
+    return {};
+  }
+  return errors::BadRequest(error_ids::kService, "--profile: unknown profile \"{}\" (local, nats)",
+                            profile);
+}
+
 // One setting from a flag or its MICRO_* variable.
 Status Apply(ServiceOptions& o, std::string_view name, const std::string& v) {
   auto seconds = [&](Duration& out) -> Status {
@@ -120,6 +148,22 @@ Status Apply(ServiceOptions& o, std::string_view name, const std::string& v) {
       return errors::BadRequest(error_ids::kService, "--client_breaker: \"{}\" is not a bool", v);
     }
     o.client_breaker = v == "true" || v == "1";
+  } else if (name == "client") {
+    o.client_plugin = v;
+  } else if (name == "server") {
+    o.server_plugin = v;
+  } else if (name == "profile") {
+    o.profile = v;  // applied by ApplyProfile, before the other flags
+  } else if (name == "transport_secure" || name == "tls_insecure") {
+    auto b = ParseBool(name, v);
+    if (!b) return b.status();
+    (name == "transport_secure" ? o.transport_secure : o.tls.insecure_skip_verify) = *b;
+  } else if (name == "tls_cert_file") {
+    o.tls.cert_file = v;
+  } else if (name == "tls_key_file") {
+    o.tls.key_file = v;
+  } else if (name == "tls_ca_file") {
+    o.tls.ca_file = v;
   } else if (service_detail::IsObservabilityFlag(name)) {
     return service_detail::ApplyObservabilityFlag(o, name, v);
   } else {
@@ -143,6 +187,14 @@ constexpr const char* kFlags[] = {"registry",
                                   "server_metadata",
                                   "register_ttl",
                                   "register_interval",
+                                  "client",
+                                  "server",
+                                  "profile",
+                                  "transport_secure",
+                                  "tls_cert_file",
+                                  "tls_key_file",
+                                  "tls_ca_file",
+                                  "tls_insecure",
                                   "client_retries",
                                   "client_request_timeout",
                                   "client_pool_size",
@@ -211,7 +263,7 @@ Service::~Service() {
 std::string Service::Usage() {
   std::string out = "Flags (each also read from MICRO_<FLAG>; flags win):\n";
   for (const char* f : kFlags) out += fmt::format("  --{:<24} ${}\n", f, EnvName(f));
-  out += "  MICRO_PROXY=host:port         send every call to this address\n";
+  out += "  MICRO_PROXY=host:port|name    send every call to this address or service\n";
   out += "  MICRO_LOG_LEVEL               trace|debug|info|warn|error|fatal\n";
   out += fmt::format("Registries: {}\n", fmt::join(Registries().Names(), ", "));
   out += fmt::format("Transports: {}\n", fmt::join(Transports().Names(), ", "));
@@ -239,13 +291,28 @@ Status Service::Init(int argc, char** argv) {
 
 Status Service::Init(const std::vector<std::string>& args,
                      const std::function<std::optional<std::string>(const std::string&)>& getenv) {
+  // The profile first (flag over variable): every other flag and variable wins over it.
+  std::string profile = options_.profile;
+  if (auto v = getenv("MICRO_PROFILE"); v && !v->empty()) profile = *v;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].rfind("--profile=", 0) == 0) profile = args[i].substr(10);
+    if (args[i] == "--profile" && i + 1 < args.size()) profile = args[i + 1];
+  }
+  if (Status s = ApplyProfile(options_, profile, getenv); !s) return s;
+  options_.profile = profile;
   for (const char* f : kFlags) {
     if (auto v = getenv(EnvName(f)); v && !v->empty()) {
       if (Status s = Apply(options_, f, *v); !s) return s;
     }
   }
-  if (auto proxy = getenv("MICRO_PROXY"); proxy && proxy->find(':') != std::string::npos) {
-    options_.client.proxy = *proxy;
+  // go-micro's MICRO_PROXY: an address ("host:port") or a service name ("service" stands for
+  // go.micro.proxy).
+  if (auto proxy = getenv("MICRO_PROXY"); proxy && !proxy->empty()) {
+    if (proxy->find(':') != std::string::npos) {
+      options_.client.proxy = *proxy;
+    } else {
+      options_.client.proxy_service = *proxy == "service" ? "go.micro.proxy" : *proxy;
+    }
   }
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
@@ -271,6 +338,14 @@ Status Service::Init(const std::vector<std::string>& args,
 
 Status Service::Build() {
   if (server_) return {};
+  if (options_.client_plugin != "mucp" && !options_.client_plugin.empty()) {
+    return errors::BadRequest(error_ids::kService, "Client {} not found (known: mucp)",
+                              options_.client_plugin);
+  }
+  if (options_.server_plugin != "mucp" && !options_.server_plugin.empty()) {
+    return errors::BadRequest(error_ids::kService, "Server {} not found (known: mucp)",
+                              options_.server_plugin);
+  }
   if (!runtime_) runtime_ = std::make_unique<Runtime>(options_.threads);
   if (options_.registry_impl) {
     registry_ = options_.registry_impl;
@@ -295,6 +370,8 @@ Status Service::Build() {
     transport_ = options_.transport_impl;
   } else {
     auto t = Transports().Create(options_.transport, {.addrs = options_.transport_address,
+                                                      .secure = options_.transport_secure,
+                                                      .tls = options_.tls,
                                                       .executor = runtime_->executor()});
     if (!t) return std::move(t).error();
     transport_ = *t;
@@ -334,6 +411,10 @@ Status Service::Build() {
   auto client = NewClient(std::move(co));
   if (!client) return std::move(client).error();
   client_ = *client;
+  // go-micro's WrapClient: the last listed wraps first, so the first listed is outermost.
+  for (auto it = options_.wrap_client.rbegin(); it != options_.wrap_client.rend(); ++it) {
+    if (auto wrapped = (*it)(client_)) client_ = std::move(wrapped);
+  }
 
   std::vector<HandlerWrapper> wrappers = options_.wrappers;
   if (observe_calls) {
@@ -354,6 +435,8 @@ Status Service::Build() {
                            .max_in_flight = options_.max_in_flight,
                            .inline_handlers = options_.inline_handlers,
                            .wrappers = std::move(wrappers),
+                           .stream_wrappers = options_.stream_wrappers,
+                           .subscriber_wrappers = options_.subscriber_wrappers,
                            .broker = broker_,
                            .transport = transport_,
                            .registry = observed_registry});

@@ -58,6 +58,9 @@ asio::awaitable<ServerReply> ServeRegistry(std::shared_ptr<SidecarState> state,
       return name.empty() ? registry->ListServices() : registry->GetService(name);
     };
     auto services = co_await OffLoop<Services>(*state->pool, std::move(read));
+    if (services && services->empty() && !name.empty()) {
+      services = registry::ErrNotFound();  // mdns answers an unknown service with no services
+    }
     if (!services) {
       if (registry::IsNotFound(services.error())) {
         co_return api_detail::ErrorReply(errors::NotFound(id, "Service not found"));

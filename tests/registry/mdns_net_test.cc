@@ -2,9 +2,11 @@
 // network namespace (in_netns.sh via CTest); elsewhere it skips itself.
 #include <gtest/gtest.h>
 #include <micro/testing/registry_contract.h>
+#include <net/if.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <cstdlib>
 
@@ -34,13 +36,15 @@ INSTANTIATE_TEST_SUITE_P(Mdns, RegistryContractTest,
                                                                  .propagation = 3s,
                                                                  .supports_ttl = false,
                                                                  .make_fast_ttl = {},
-                                                                 .skip_reason = NotInPrivateNetns},
+                                                                 .skip_reason = NotInPrivateNetns,
+                                                                 .not_found_is_empty = true},
                                            RegistryContractParam{.name = "default_route",
                                                                  .make = [] { return MdnsOn({}); },
                                                                  .propagation = 3s,
                                                                  .supports_ttl = false,
                                                                  .make_fast_ttl = {},
-                                                                 .skip_reason = NotInPrivateNetns}),
+                                                                 .skip_reason = NotInPrivateNetns,
+                                                                 .not_found_is_empty = true}),
                          ContractName);
 
 class MdnsNetTest : public ::testing::Test {
@@ -216,6 +220,7 @@ TEST_F(MdnsNetTest, MalformedPacketsAreDroppedAndCounted) {
   ASSERT_TRUE(reg_->Register(Greeter("greeter-3", 18082)).ok());
   auto r = reg_->GetService("greeter");
   ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_FALSE(r->empty());
   ASSERT_TRUE(reg_->Deregister(Greeter("greeter-3", 18082)).ok());
 }
 
@@ -248,7 +253,7 @@ TEST_F(MdnsNetTest, TwoRegistriesInOneProcessSeeEachOther) {
   size_t nodes = 0;
   for (int i = 0; i < 20 && nodes != 2; ++i) {
     auto r = reg_->GetService("greeter");
-    nodes = r.ok() ? r->front().nodes.size() : 0;
+    nodes = r.ok() && !r->empty() ? r->front().nodes.size() : 0;
   }
   EXPECT_EQ(nodes, 2u);
   ASSERT_TRUE(reg_->Deregister(Greeter("greeter-4", 18083)).ok());
@@ -269,7 +274,10 @@ TEST_F(MdnsNetTest, ChildProcessHelper) {
   ASSERT_TRUE(reg_->Register(me).ok());
   bool found = false;
   const auto deadline = Clock::now() + 10s;
-  while (!found && Clock::now() < deadline) found = reg_->GetService("peer-parent").ok();
+  while (!found && Clock::now() < deadline) {
+    auto r = reg_->GetService("peer-parent");
+    found = r.ok() && !r->empty();
+  }
   EXPECT_TRUE(found);
   // Stay discoverable a little longer so the parent's lookup finds us too.
   std::this_thread::sleep_for(1s);
@@ -302,7 +310,7 @@ TEST_F(MdnsNetTest, TwoProcessesFindEachOther) {
   const auto deadline = Clock::now() + 10s;
   while (!seen && Clock::now() < deadline) {
     auto r = reg_->GetService("peer-child");
-    if (r.ok()) seen = r->front().nodes.front();
+    if (r.ok() && !r->empty()) seen = r->front().nodes.front();
   }
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
@@ -311,6 +319,114 @@ TEST_F(MdnsNetTest, TwoProcessesFindEachOther) {
   EXPECT_EQ(seen->address, "127.0.0.1:20002");
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
   ASSERT_TRUE(reg_->Deregister(me).ok());
+}
+
+}  // namespace
+}  // namespace micro::testing
+
+namespace micro::testing {
+namespace {
+
+// Polls reg for name until it has a node (or 3 s pass).
+size_t MdnsNodesOf(Registry& reg, const std::string& name) {
+  const auto deadline = Clock::now() + 3s;
+  for (;;) {
+    auto r = reg.GetService(name);
+    size_t n = 0;
+    if (r.ok()) {
+      for (const auto& s : *r) n += s.nodes.size();
+    }
+    if (n > 0 || Clock::now() > deadline) return n;
+  }
+}
+
+registry::Service MdnsPeer(const std::string& name, int port) {
+  registry::Service s{.name = name, .version = "1"};
+  s.nodes.push_back({.id = name + "-1", .address = fmt::format("127.0.0.1:{}", port)});
+  return s;
+}
+
+// A lookup that hears nothing answers an empty list, as go-micro's mdns registry (not 404).
+TEST(MdnsInterfacesTest, LookupThatFindsNothingIsAnEmptyList) {
+  if (std::string why = NotInPrivateNetns(); !why.empty()) GTEST_SKIP() << why;
+  auto reg = MdnsOn({"lo"});
+  ASSERT_TRUE(reg.ok()) << reg.error();
+  auto r = (*reg)->GetService("nobody-here");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_TRUE(r->empty());
+}
+
+// Not pinned, the registry joins the group on every multicast-capable interface: here lo and a
+// veth made for the test; pinned, only on the one given. Both find each other's services.
+TEST(MdnsInterfacesTest, UnpinnedRegistryUsesEveryMulticastInterface) {
+  if (std::string why = NotInPrivateNetns(); !why.empty()) GTEST_SKIP() << why;
+  if (std::system("ip link add mdnsv0 type veth peer name mdnsv1 2>/dev/null") != 0) {
+    GTEST_SKIP() << "cannot create a veth pair in this namespace";
+  }
+  ASSERT_EQ(std::system("ip addr add 10.77.0.1/24 dev mdnsv0 && ip addr add 10.77.0.2/24 dev "
+                        "mdnsv1 && ip link set mdnsv0 up multicast on && ip link set mdnsv1 up "
+                        "multicast on"),
+            0);
+  auto all = MdnsOn({});
+  auto pinned = MdnsOn({"mdnsv0"});
+  ASSERT_TRUE(all.ok()) << all.error();
+  ASSERT_TRUE(pinned.ok()) << pinned.error();
+  auto stats = mdns::GetStats(**all);
+  ASSERT_TRUE(stats.has_value());
+  auto joined = [&](const std::string& a) {
+    return std::find(stats->ipv4_interfaces.begin(), stats->ipv4_interfaces.end(), a) !=
+           stats->ipv4_interfaces.end();
+  };
+  EXPECT_TRUE(joined("127.0.0.1"));
+  EXPECT_TRUE(joined("10.77.0.1"));
+  EXPECT_TRUE(joined("10.77.0.2"));
+  EXPECT_EQ(mdns::GetStats(**pinned)->ipv4_interfaces, std::vector<std::string>{"10.77.0.1"});
+
+  ASSERT_TRUE((*pinned)->Register(MdnsPeer("on-veth", 18301)).ok());
+  ASSERT_TRUE((*all)->Register(MdnsPeer("everywhere", 18302)).ok());
+  EXPECT_EQ(MdnsNodesOf(**all, "on-veth"), 1u);
+  EXPECT_EQ(MdnsNodesOf(**pinned, "everywhere"), 1u);
+  (void)(*pinned)->Deregister(MdnsPeer("on-veth", 18301));
+  (void)(*all)->Deregister(MdnsPeer("everywhere", 18302));
+  (void)std::system("ip link del mdnsv0 2>/dev/null");
+}
+
+// IPv6 beside IPv4: ff02::fb joined on every interface with IPv6. Linux does not loop IPv6
+// multicast back through lo, so the test makes a veth pair (link-local addresses, no DAD wait).
+// Two registries with IPv4 turned off find each other over IPv6 alone; a default one opens both
+// groups and hears them too.
+TEST(MdnsInterfacesTest, Ipv6GroupBesideIpv4) {
+  if (std::string why = NotInPrivateNetns(); !why.empty()) GTEST_SKIP() << why;
+  (void)std::system("sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0");
+  if (std::system("ip link add mdns6a type veth peer name mdns6b 2>/dev/null") != 0) {
+    GTEST_SKIP() << "cannot create a veth pair in this namespace";
+  }
+  ASSERT_EQ(std::system("ip link set mdns6a up && ip link set mdns6b up"), 0);
+  if (std::system("ip -6 addr show dev mdns6a | grep -q fe80") != 0) {
+    (void)std::system("ip link del mdns6a 2>/dev/null");
+    GTEST_SKIP() << "no IPv6 in this kernel";
+  }
+  auto both = MdnsOn({});
+  ASSERT_TRUE(both.ok()) << both.error();
+  EXPECT_TRUE(mdns::GetStats(**both)->ipv4);
+  EXPECT_TRUE(mdns::GetStats(**both)->ipv6);
+
+  RegistryOptions v6only{.params = {{"mdns.ipv4", "false"}}};
+  auto a = NewMdnsRegistry(v6only);
+  auto b = NewMdnsRegistry(v6only);
+  ASSERT_TRUE(a.ok()) << a.error();
+  ASSERT_TRUE(b.ok()) << b.error();
+  auto st = mdns::GetStats(**a);
+  EXPECT_FALSE(st->ipv4);
+  EXPECT_TRUE(st->ipv6);
+  const unsigned veth = if_nametoindex("mdns6a");
+  EXPECT_NE(std::find(st->ipv6_interfaces.begin(), st->ipv6_interfaces.end(), veth),
+            st->ipv6_interfaces.end());
+  ASSERT_TRUE((*a)->Register(MdnsPeer("over-v6", 18303)).ok());
+  EXPECT_EQ(MdnsNodesOf(**b, "over-v6"), 1u);
+  EXPECT_EQ(MdnsNodesOf(**both, "over-v6"), 1u);
+  (void)(*a)->Deregister(MdnsPeer("over-v6", 18303));
+  (void)std::system("ip link del mdns6a 2>/dev/null");
 }
 
 }  // namespace
