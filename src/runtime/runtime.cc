@@ -6,6 +6,7 @@
 
 #include "micro/plugin/io.h"
 #include "runtime/allocator_tuning.h"
+#include "util/exit_guard.h"
 #include "util/worker_pool.h"
 
 namespace micro {
@@ -29,9 +30,11 @@ Runtime::Runtime(std::size_t threads)
   runtime_detail::TuneAllocator();
   if (threads == 0) threads = Cpus();
   if (threads == 1) plugin::MarkOneThread(io_);
+  util::TrackIoContext(io_);  // stopped, and its threads waited for, when the process exits
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) {
     threads_.emplace_back([this] {
+      util::IoThreadScope scope;
       t_in_io_thread = true;
       util::SetThreadName("micro-io");
       io_.run();
@@ -43,12 +46,15 @@ Runtime::~Runtime() {
   work_.reset();
   io_.stop();
   for (auto& t : threads_) t.join();
+  util::UntrackIoContext(io_);
 }
 
 asio::any_io_executor Runtime::executor() { return io_.get_executor(); }
 
 Runtime& Runtime::Default() {
-  static Runtime* runtime = new Runtime();  // never destroyed: usable from static destructors
+  // Never destroyed (its executor stays valid in static destructors); its threads are stopped
+  // when the process exits (util/exit_guard.h), so none outlives main.
+  static Runtime* runtime = new Runtime();
   return *runtime;
 }
 
