@@ -24,7 +24,10 @@ std::shared_ptr<IoThread> IoThread::Create() {
 IoThread::IoThread() {
   MarkOneThread(context_);
   work_.emplace(context_.get_executor());
-  util::TrackIoContext(context_);  // stopped when the process exits (util/exit_guard.h)
+  // Stopped, and its thread joined, when the process exits (util/exit_guard.h).
+  util::TrackIoContext(context_, [this] {
+    if (thread_.joinable()) thread_.join();
+  });
   thread_ = std::thread([this] {
     util::IoThreadScope scope;
     util::SetThreadName("micro-io-own");
@@ -35,8 +38,8 @@ IoThread::IoThread() {
 IoThread::~IoThread() {
   work_.reset();
   context_.stop();
-  thread_.join();
-  util::UntrackIoContext(context_);
+  util::UntrackIoContext(context_);  // first: the exit handler may have joined it already
+  if (thread_.joinable()) thread_.join();
 }
 
 bool RunningInThisThread(const asio::any_io_executor& ex) {

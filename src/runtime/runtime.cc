@@ -30,7 +30,12 @@ Runtime::Runtime(std::size_t threads)
   runtime_detail::TuneAllocator();
   if (threads == 0) threads = Cpus();
   if (threads == 1) plugin::MarkOneThread(io_);
-  util::TrackIoContext(io_);  // stopped, and its threads waited for, when the process exits
+  // Stopped, and its threads joined, when the process exits.
+  util::TrackIoContext(io_, [this] {
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  });
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) {
     threads_.emplace_back([this] {
@@ -45,8 +50,10 @@ Runtime::Runtime(std::size_t threads)
 Runtime::~Runtime() {
   work_.reset();
   io_.stop();
-  for (auto& t : threads_) t.join();
-  util::UntrackIoContext(io_);
+  util::UntrackIoContext(io_);  // first: the exit handler may have joined them already
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 asio::any_io_executor Runtime::executor() { return io_.get_executor(); }

@@ -18,7 +18,11 @@ namespace {
 struct ExitState {
   std::mutex mu;
   std::condition_variable idle;
-  std::vector<asio::io_context*> contexts;
+  struct Tracked {
+    asio::io_context* ctx;
+    std::function<void()> join;
+  };
+  std::vector<Tracked> contexts;
   int running = 0;  // live IoThreadScopes
 };
 
@@ -33,9 +37,12 @@ thread_local bool t_in_scope = false;
 void StopAtExit() {
   ExitState& s = State();
   std::unique_lock l(s.mu);
-  for (auto* ctx : s.contexts) ctx->stop();
+  for (auto& t : s.contexts) t.ctx->stop();
   const int self = t_in_scope ? 1 : 0;  // exit() called on one of our threads
-  s.idle.wait_for(l, std::chrono::seconds(5), [&] { return s.running <= self; });
+  // (The wait releases the lock: a thread finishing its last handler may still untrack.)
+  if (!s.idle.wait_for(l, std::chrono::seconds(5), [&] { return s.running <= self; })) return;
+  if (self) return;  // cannot join the caller's own thread: leave them all running down
+  for (auto& t : s.contexts) t.join();
 }
 
 void RegisterOnce() {
@@ -59,17 +66,17 @@ void RegisterOnce() {
 
 }  // namespace
 
-void TrackIoContext(asio::io_context& ctx) {
+void TrackIoContext(asio::io_context& ctx, std::function<void()> join) {
   RegisterOnce();
   ExitState& s = State();
   std::lock_guard l(s.mu);
-  s.contexts.push_back(&ctx);
+  s.contexts.push_back({&ctx, std::move(join)});
 }
 
 void UntrackIoContext(asio::io_context& ctx) {
   ExitState& s = State();
   std::lock_guard l(s.mu);
-  std::erase(s.contexts, &ctx);
+  std::erase_if(s.contexts, [&](const ExitState::Tracked& t) { return t.ctx == &ctx; });
 }
 
 IoThreadScope::IoThreadScope() {

@@ -14,11 +14,15 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <functional>
 
 namespace micro::util {
 
-// Tracks ctx from now until UntrackIoContext (call it before destroying ctx).
-void TrackIoContext(asio::io_context& ctx);
+// Tracks ctx from now until UntrackIoContext. At exit, once ctx is stopped and its threads have
+// left run(), `join` is called (under the guard's lock) to join them; the owner's destructor
+// must call UntrackIoContext before it joins its threads itself (and skip those no longer
+// joinable), so that the two never join at once.
+void TrackIoContext(asio::io_context& ctx, std::function<void()> join);
 void UntrackIoContext(asio::io_context& ctx);
 
 // Held by each thread that runs a tracked context, around run(): the exit handler waits until
