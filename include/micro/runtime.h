@@ -40,7 +40,10 @@ class Runtime {
   asio::io_context& context() { return *loops_.front(); }
   std::size_t threads() const { return threads_.size(); }
 
-  // A process-wide runtime, started on first use and never destroyed.
+  // A process-wide runtime, started on first use and never destroyed; its threads are stopped
+  // when the process exits (after main returns, before static destruction reaches what they
+  // use), as are every Runtime's and transport's own I/O threads: none outlives main. Handlers
+  // posted after that do not run, so static destructors must not wait for I/O.
   static Runtime& Default();
   // CPUs in this process's affinity mask (at least 1; hardware_concurrency() if unknown).
   static std::size_t Cpus();

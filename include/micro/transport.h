@@ -140,6 +140,12 @@ class Socket {
   virtual std::string Local() const = 0;
   virtual std::string Remote() const = 0;
   virtual asio::any_io_executor executor() const = 0;
+  // True when an idle connection can no longer carry a request: closed, or the peer closed or
+  // reset it (or sent bytes nobody asked for). Never blocks; the client checks it before it
+  // reuses a pooled connection, so that a request is not written into a connection the server
+  // has already closed (it could not tell whether it was handled). Call only while no
+  // Send/Recv is pending. Default: false (unknown).
+  virtual bool Stale() { return false; }
 
   // Blocking forms (see the threading rules above).
   Status SendSync(const Message& msg);

@@ -19,13 +19,17 @@ ConnectionPool::Entry ConnectionPool::GetEntry(const std::string& addr,
       if (e->sock->executor() != prefer || now - e->created >= ttl_) continue;
       Entry found = std::move(*e);
       q.erase(std::next(e).base());
-      return found;
+      if (!found.sock->Stale()) return found;
+      found.sock->Close();
+      break;  // the rest are checked below
     }
   }
   while (!q.empty()) {
     Entry e = std::move(q.back());  // most recently used first: warm connections
     q.pop_back();
-    if (now - e.created < ttl_) return e;
+    // A connection the server closed (drained, or the node died) would take the request and
+    // fail it after it was sent: dropped here, the call dials and, if refused, retries.
+    if (now - e.created < ttl_ && !e.sock->Stale()) return e;
     e.sock->Close();
   }
   return {};

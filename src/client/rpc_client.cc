@@ -69,12 +69,16 @@ asio::awaitable<Status> Exchange(std::shared_ptr<Socket> sock, const Message& ou
     }
   });
   Status s = co_await sock->Send(out);
+  const bool sent = s.ok();
   if (s) s = co_await sock->Recv(in);
   state->done = true;
   timer.cancel();
   if (!s && state->fired) {
     co_return ClientError(408, fmt::format("call timeout: {} exceeded", limit.Name()));
   }
+  // A request that could not be written in full never reached a handler (the peer had closed
+  // the connection, or reset it): as a refused dial, safe to retry on another node.
+  if (!sent) co_return ClientError(500, "connection error: " + s.error().detail);
   co_return s;
 }
 
@@ -382,7 +386,13 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     for (const auto& [k, v] : ctx.metadata()) {
       if (!EqualsIgnoreCase(k, "Micro-Topic")) out.header.Set(k, v);
     }
-    out.header.Set("Timeout", std::to_string(std::chrono::nanoseconds(conn_timeout).count()));
+    // The server's deadline for the handler: this attempt's budget (below), so that a handler
+    // watching its context gives up, and frees its server slot, when the caller does.
+    Duration header_timeout = conn_timeout;
+    if (auto left = ctx.remaining(); left && *left < header_timeout) {
+      header_timeout = std::max(*left, Duration(std::chrono::milliseconds(1)));
+    }
+    out.header.Set("Timeout", std::to_string(std::chrono::nanoseconds(header_timeout).count()));
     out.header.Set("Content-Type", ct);
     out.header.Set("Accept", ct);
     codec::Message head;
@@ -440,7 +450,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     ctx.RemoveOnCancel(cancel_id);
     if (!s) {
       entry.sock->Close();
-      if (s.error().code == 408) co_return s;
+      if (s.error().code == 408 || s.error().id == error_ids::kClient) co_return s;
       // Sent, so not retried; go-micro's id for a failed exchange.
       co_return errors::InternalServerError(error_ids::kClientTransport,
                                             "transport error: " + s.error().detail);

@@ -1,5 +1,6 @@
 #include <micro/plugin/io.h>
 
+#include "util/exit_guard.h"
 #include "util/worker_pool.h"  // SetThreadName
 
 namespace micro::plugin {
@@ -9,7 +10,11 @@ std::shared_ptr<IoThread> IoThread::Create() {
   // frame): then stopping and joining happen on a short-lived helper thread instead.
   return std::shared_ptr<IoThread>(new IoThread(), [](IoThread* p) {
     if (p->thread_.get_id() == std::this_thread::get_id()) {
-      std::thread([p] { delete p; }).detach();
+      // Waited for at exit like an I/O thread: it joins one and destroys its io_context.
+      std::thread([p] {
+        util::IoThreadScope scope;
+        delete p;
+      }).detach();
     } else {
       delete p;
     }
@@ -19,7 +24,12 @@ std::shared_ptr<IoThread> IoThread::Create() {
 IoThread::IoThread() {
   MarkOneThread(context_);
   work_.emplace(context_.get_executor());
+  // Stopped, and its thread joined, when the process exits (util/exit_guard.h).
+  util::TrackIoContext(context_, [this] {
+    if (thread_.joinable()) thread_.join();
+  });
   thread_ = std::thread([this] {
+    util::IoThreadScope scope;
     util::SetThreadName("micro-io-own");
     context_.run();
   });
@@ -28,7 +38,8 @@ IoThread::IoThread() {
 IoThread::~IoThread() {
   work_.reset();
   context_.stop();
-  thread_.join();
+  util::UntrackIoContext(context_);  // first: the exit handler may have joined it already
+  if (thread_.joinable()) thread_.join();
 }
 
 bool RunningInThisThread(const asio::any_io_executor& ex) {

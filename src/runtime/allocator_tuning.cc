@@ -33,4 +33,10 @@ void TuneAllocator() {
   });
 }
 
+void ReleaseFreeMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 }  // namespace micro::runtime_detail

@@ -11,4 +11,10 @@ inline constexpr int kTrimThreshold = 8 << 20;  // free memory kept at the top o
 // Thread-safe.
 void TuneAllocator();
 
+// Hands free heap pages of every arena back to the kernel (glibc's malloc_trim; a no-op on
+// another C library). Blocks for a few milliseconds per few hundred MB of heap: call it off the
+// I/O threads, after a surge of memory use ends (a server whose connections dropped from a
+// peak), never per call. Thread-safe.
+void ReleaseFreeMemory();
+
 }  // namespace micro::runtime_detail

@@ -6,6 +6,7 @@
 
 #include "micro/plugin/io.h"
 #include "runtime/allocator_tuning.h"
+#include "util/exit_guard.h"
 #include "util/worker_pool.h"
 
 namespace micro {
@@ -34,17 +35,23 @@ Runtime::Runtime(std::size_t threads) {
     work_.push_back(asio::make_work_guard(*loops_.back()));
   }
   auto next = std::make_shared<std::atomic<std::size_t>>(0);
-  for (auto& loop : loops_) {
-    plugin::MarkOneThread(*loop);
+  threads_.reserve(threads);
+  for (std::size_t i = 0; i < loops_.size(); ++i) {
+    auto& loop = *loops_[i];
+    plugin::MarkOneThread(loop);
     if (threads > 1) {
-      auto& group = asio::make_service<plugin::LoopGroup>(*loop);
+      auto& group = asio::make_service<plugin::LoopGroup>(loop);
       group.loops = all;
       group.next = next;
     }
+    // Stopped, and its thread joined, when the process exits.
+    util::TrackIoContext(loop, [this, i] {
+      if (i < threads_.size() && threads_[i].joinable()) threads_[i].join();
+    });
   }
-  threads_.reserve(threads);
   for (auto& loop : loops_) {
     threads_.emplace_back([io = loop.get()] {
+      util::IoThreadScope scope;
       t_in_io_thread = true;
       util::SetThreadName("micro-io");
       io->run();
@@ -55,13 +62,19 @@ Runtime::Runtime(std::size_t threads) {
 Runtime::~Runtime() {
   work_.clear();
   for (auto& loop : loops_) loop->stop();
-  for (auto& t : threads_) t.join();
+  // Untracked first: the exit handler may have joined the threads already.
+  for (auto& loop : loops_) util::UntrackIoContext(*loop);
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 asio::any_io_executor Runtime::executor() { return loops_.front()->get_executor(); }
 
 Runtime& Runtime::Default() {
-  static Runtime* runtime = new Runtime();  // never destroyed: usable from static destructors
+  // Never destroyed (its executor stays valid in static destructors); its threads are stopped
+  // when the process exits (util/exit_guard.h), so none outlives main.
+  static Runtime* runtime = new Runtime();
   return *runtime;
 }
 

@@ -17,6 +17,7 @@
 #include "micro/server.h"
 #include "micro/transport.h"
 #include "micro/util.h"
+#include "runtime/allocator_tuning.h"
 #include "server/endpoint_description.h"
 #include "server/router.h"
 #include "server/server_stream.h"
@@ -103,14 +104,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     }
     draining_ = true;
     listener_->Close();
-    {
-      std::unique_lock l(inflight_mu_);
-      if (!inflight_cv_.wait_for(l, options_.drain_timeout, [&] { return inflight_ == 0; })) {
-        log::Warn(
-            "Server {}: {} calls still running after the {} ms drain", options_.name, inflight_,
-            std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_timeout).count());
-      }
-    }
+    Drain();
     std::vector<std::shared_ptr<Socket>> open;
     {
       std::lock_guard l(sockets_mu_);
@@ -158,6 +152,47 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
  private:
   // --- serving ---------------------------------------------------------------------------
 
+  // How long the connections must carry no request before a draining server closes the idle
+  // ones (bounded by drain_timeout). Clients stop picking this node once they see it
+  // deregistered or a dial refused; a request racing with the close is the one failure left.
+  static constexpr Duration kDrainQuiet = std::chrono::milliseconds(500);
+  // Connections at once after which, once they are mostly gone, free memory is handed back.
+  static constexpr int kTrimAfterPeak = 32;
+
+  // Stop's drain, after deregistering and closing the listener: waits until no call runs and
+  // either no connection is left or none has carried a request for kDrainQuiet, at most
+  // drain_timeout. While draining, every answer says "Connection: close" and ends its
+  // connection, so a client sends at most one more request on each connection it pooled, and
+  // it is answered: closing a connection while a request may be on its way is what loses
+  // calls, so idle connections are closed only once quiet.
+  void Drain() {
+    const auto deadline = Clock::now() + options_.drain_timeout;
+    const auto quiet = std::min<Duration>(kDrainQuiet, options_.drain_timeout);
+    std::unique_lock l(inflight_mu_);
+    for (;;) {
+      const auto now = Clock::now();
+      const bool idle = inflight_ == 0;
+      const bool quiet_now =
+          connections_ == 0 ||
+          now - TimePoint(Duration(last_request_.load(std::memory_order_relaxed))) >= quiet;
+      if (idle && quiet_now) return;
+      if (now >= deadline) {
+        if (!idle) {
+          log::Warn("Server {}: {} calls still running after the {} ms drain", options_.name,
+                    inflight_,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_timeout)
+                        .count());
+        }
+        return;
+      }
+      inflight_cv_.wait_until(l, std::min(deadline, now + std::chrono::milliseconds(10)));
+    }
+  }
+
+  void NoteRequest() {
+    last_request_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
+
   void Begin() {
     std::lock_guard l(inflight_mu_);
     ++inflight_;
@@ -199,6 +234,37 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       std::erase_if(sockets_, [](auto& w) { return w.expired(); });
       sockets_.push_back(sock);
     }
+    {
+      std::lock_guard l(inflight_mu_);
+      ++connections_;
+    }
+    co_await ServeRequests(sock);
+    {
+      // Forget it now, not at the next accept: a weak_ptr keeps a make_shared socket's whole
+      // allocation (~2 KB) alive, and a thousand of those after a surge is memory never freed.
+      std::lock_guard l(sockets_mu_);
+      std::erase_if(sockets_, [&](const std::weak_ptr<Socket>& w) {
+        return w.expired() || (!w.owner_before(sock) && !sock.owner_before(w));
+      });
+    }
+    bool trim = false;
+    {
+      std::lock_guard l(inflight_mu_);
+      --connections_;
+      peak_connections_ = std::max(peak_connections_, connections_ + 1);
+      // A surge of connections has ended: their buffers, freed in the middle of the heap, stay
+      // resident until handed back (1,000 idle connections: ~23 MB that would never go).
+      // Each halving from a peak trims once (a few times per surge, never per connection).
+      if (peak_connections_ >= kTrimAfterPeak && connections_ <= peak_connections_ / 2) {
+        peak_connections_ = connections_;
+        trim = true;
+      }
+    }
+    inflight_cv_.notify_all();
+    if (trim) pool_.PostLong([] { runtime_detail::ReleaseFreeMemory(); });
+  }
+
+  asio::awaitable<void> ServeRequests(std::shared_ptr<Socket> sock) {
     auto lock = std::make_shared<SendLock>(sock->executor());
     auto streams = std::make_shared<ConnectionStreams>();
     bool streamed = false;  // a stream was opened: its handlers send concurrently with this loop
@@ -231,6 +297,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
         co_await StartStream(sock, lock, route, std::move(in), streams);
         continue;
       }
+      NoteRequest();
       Begin();
       Message out;
       if (!GetHeader(in.header, "Micro-Topic").value_or("").empty()) {
@@ -243,6 +310,10 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
         out = co_await router_.ServeUnary(in, sock->Local(), sock->Remote());
         if (options_.max_in_flight > 0) unary_in_flight_--;
       }
+      // Draining: this is the connection's last answer, and the client is told so (it must not
+      // pool the connection and send another request that would meet the close).
+      const bool last = draining_.load();
+      if (last) out.header.Set("Connection", "close");
       // Only streams' handler threads send concurrently with this loop. (No co_await in a
       // ?: expression: g++ 12 destroys its result twice.)
       Status sent;
@@ -252,7 +323,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
         sent = co_await sock->Send(out);
       }
       End();
-      if (!sent || draining_) break;
+      if (!sent || last) break;
       if (EqualsIgnoreCase(GetHeader(in.header, "Connection").value_or(""), "close")) break;
     }
     std::map<std::string, ConnectionStreams::Entry> left;
@@ -462,6 +533,9 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
   std::mutex inflight_mu_;
   std::condition_variable inflight_cv_;
   int inflight_ = 0;
+  int connections_ = 0;       // being served; under inflight_mu_
+  int peak_connections_ = 0;  // most at once since the last trim; under inflight_mu_
+  std::atomic<Duration::rep> last_request_{0};  // steady clock, when the last request arrived
 
   std::mutex sockets_mu_;
   std::vector<std::weak_ptr<Socket>> sockets_;

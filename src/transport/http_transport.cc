@@ -1,5 +1,7 @@
 // go-micro's HTTP transport over asio: each message is one HTTP/1.1 request (client to
 // server) or one `200 OK` response (server to client) on a kept-alive TCP (or TLS) connection.
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <asio/connect.hpp>
@@ -14,7 +16,9 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <atomic>
+#include <cerrno>
 #include <mutex>
+#include <type_traits>
 
 #include "micro/logger.h"
 #include "micro/plugin/address.h"
@@ -194,6 +198,18 @@ class HttpSocket final : public Socket, public std::enable_shared_from_this<Http
   void Close() override {
     if (closed_.exchange(true)) return;
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->DoClose(); });
+  }
+
+  bool Stale() override {
+    if (closed_) return true;
+    if (rpos_ < rend_) return true;  // bytes after the last answer: out of step
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      char byte = 0;
+      const ssize_t n = ::recv(lowest_layer().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+      return true;  // 0: the peer closed; > 0: unsolicited bytes
+    }
+    return false;  // TLS: records (session tickets) may be pending; not checked
   }
 
   std::string Local() const override { return local_; }

@@ -120,10 +120,29 @@ class ServerProcess {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      status_ = status;
       return false;
     }
     return true;
   }
+
+  // Sends sig to the child (not reaped: see WaitExit).
+  void Signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+
+  // Waits up to timeout for the child to exit and reaps it; false if it still runs.
+  bool WaitExit(std::chrono::milliseconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (Running()) {
+      if (std::chrono::steady_clock::now() >= until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+
+  // The wait status of the last child reaped (WIFEXITED/WEXITSTATUS), -1 before that.
+  int wait_status() const { return status_; }
 
   // SIGTERM, then SIGKILL after grace; reaps the child. Idempotent.
   void Stop(std::chrono::milliseconds grace = std::chrono::seconds(5)) {
@@ -134,6 +153,7 @@ class ServerProcess {
     while (std::chrono::steady_clock::now() < until) {
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
+        status_ = status;
         return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -141,6 +161,7 @@ class ServerProcess {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
+    status_ = status;
   }
 
   // SIGKILL at once (a crash, for failure tests).
@@ -169,6 +190,7 @@ class ServerProcess {
   std::string dir_;
   std::string log_path_;
   pid_t pid_ = -1;
+  int status_ = -1;
 };
 
 }  // namespace micro::testing

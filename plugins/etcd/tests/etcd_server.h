@@ -69,6 +69,9 @@ class EtcdServer {
     return Fail("not healthy in 30 s; last /health: " + last);
   }
   void Stop() { process_->Stop(); }
+  // Deletes the data directory (call while stopped): the next Start is a fresh etcd, with no
+  // keys and no leases, on the same ports (an etcd replaced, as in a registry outage).
+  void WipeData() { std::system(("rm -rf '" + data_dir_ + "'").c_str()); }
 
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
   std::string Log() const { return why_ + "\n" + process_->Log(); }
