@@ -49,7 +49,7 @@ ConnectionPool::Entry ConnectionPool::GetEntry(const std::string& addr,
     // A connection the server closed (drained, or the node died) would take the request and
     // fail it after it was sent: dropped here (outside the lock: a system call), and the next
     // one tried; with none left the call dials and, if refused, retries.
-    if (!found.sock->Stale()) return found;
+    if (Clock::now() - found.idle_since < kCheckAfterIdle || !found.sock->Stale()) return found;
     found.sock->Close();
   }
 }
@@ -61,7 +61,7 @@ void ConnectionPool::Put(const std::string& addr, std::shared_ptr<Socket> sock, 
     std::lock_guard lock(mu_);
     auto& q = idle_[addr];
     if (q.size() < size_ && Clock::now() - created < ttl_) {
-      q.push_back({std::move(sock), created});
+      q.push_back({std::move(sock), created, Clock::now()});
       return;
     }
   }

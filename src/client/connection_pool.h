@@ -25,6 +25,7 @@ class ConnectionPool {
   struct Entry {
     std::shared_ptr<Socket> sock;
     TimePoint created;
+    TimePoint idle_since{};  // when Put back (set by Put)
   };
   Entry GetEntry(const std::string& addr);
   // The same, preferring a connection whose executor is `prefer` (the caller's strand): a call
@@ -32,6 +33,11 @@ class ConnectionPool {
   Entry GetEntry(const std::string& addr, const asio::any_io_executor& prefer);
 
  private:
+  // A connection idle at least this long is checked for a close by the peer before reuse (a
+  // system call); one reused sooner is not: the peer's close after a drain comes with the
+  // last answer's Connection: close, and at full load the check would cost a syscall per call.
+  static constexpr Duration kCheckAfterIdle = std::chrono::milliseconds(1);
+
   std::size_t size_;
   Duration ttl_;
   std::mutex mu_;
