@@ -17,6 +17,23 @@
 
 namespace micro::testing_util {
 
+// "Streamer.Bidi": answers every request with "echo <name>" until the client ends.
+inline Handler EchoStreamHandler() {
+  using Stream = TypedServerStream<greeter::Request, greeter::Response>;
+  Handler h{.name = "Streamer"};
+  h.endpoints.push_back(StreamEndpoint<greeter::Request, greeter::Response>(
+      "Streamer.Bidi", StreamKind::kBidiStream, [](Context&, Stream& s) {
+        greeter::Request req;
+        while (s.Recv(req)) {
+          greeter::Response rsp;
+          rsp.set_msg("echo " + req.name());
+          if (Status st = s.Send(rsp); !st) return st;
+        }
+        return s.status();
+      }));
+  return h;
+}
+
 // "Greeter.Hello" answering "Hello <name>", with hooks for the tests.
 inline Handler GreeterHandler(std::function<Status(Context&, const greeter::Request&)> hook = {}) {
   Handler h{.name = "Greeter"};

@@ -14,28 +14,13 @@ using Stream = TypedServerStream<greeter::Request, greeter::Response>;
 
 constexpr const char* kDead = "127.0.0.1:1";  // refused at once
 
-Handler EchoStreamer() {
-  Handler h{.name = "Streamer"};
-  h.endpoints.push_back(StreamEndpoint<greeter::Request, greeter::Response>(
-      "Streamer.Bidi", StreamKind::kBidiStream, [](Context&, Stream& s) {
-        greeter::Request req;
-        while (s.Recv(req)) {
-          greeter::Response rsp;
-          rsp.set_msg("echo " + req.name());
-          if (Status st = s.Send(rsp); !st) return st;
-        }
-        return s.status();
-      }));
-  return h;
-}
-
 class StreamRetryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // A short drain: Stop does not wait long for the open streams of the last test.
     p_ =
         RpcPair::Make("http", {.name = "streamer", .drain_timeout = std::chrono::milliseconds(50)});
-    ASSERT_TRUE(p_.server->Handle(EchoStreamer()).ok());
+    ASSERT_TRUE(p_.server->Handle(testing_util::EchoStreamHandler()).ok());
     ASSERT_TRUE(p_.server->Start().ok());
   }
 

@@ -18,21 +18,6 @@ using namespace std::chrono_literals;
 using testing_util::RpcPair;
 using Stream = TypedServerStream<greeter::Request, greeter::Response>;
 
-Handler WrapEcho() {
-  Handler h{.name = "Streamer"};
-  h.endpoints.push_back(StreamEndpoint<greeter::Request, greeter::Response>(
-      "Streamer.Bidi", StreamKind::kBidiStream, [](Context&, Stream& s) {
-        greeter::Request req;
-        while (s.Recv(req)) {
-          greeter::Response rsp;
-          rsp.set_msg("echo " + req.name());
-          if (Status st = s.Send(rsp); !st) return st;
-        }
-        return s.status();
-      }));
-  return h;
-}
-
 greeter::Request WrapNamed(std::string n) {
   greeter::Request r;
   r.set_name(std::move(n));
@@ -91,7 +76,7 @@ class TaggingServerStream final : public ServerStream {
 
 TEST(StreamWrapperTest, ClientWrappersRunInOrderAndDecorateTheStream) {
   RpcPair p = RpcPair::Make("http", {.name = "streamer"});
-  ASSERT_TRUE(p.server->Handle(WrapEcho()).ok());
+  ASSERT_TRUE(p.server->Handle(testing_util::EchoStreamHandler()).ok());
   ASSERT_TRUE(p.server->Start().ok());
 
   std::mutex mu;
@@ -145,7 +130,7 @@ TEST(StreamWrapperTest, ClientWrappersRunInOrderAndDecorateTheStream) {
 
 TEST(StreamWrapperTest, ClientWrapperRefusalEndsTheOpening) {
   RpcPair p = RpcPair::Make("http", {.name = "streamer"});
-  ASSERT_TRUE(p.server->Handle(WrapEcho()).ok());
+  ASSERT_TRUE(p.server->Handle(testing_util::EchoStreamHandler()).ok());
   ASSERT_TRUE(p.server->Start().ok());
   std::atomic<int> asked{0};
   CallOptions opts;
@@ -188,7 +173,7 @@ TEST(StreamWrapperTest, ServerWrappersRunInOrderAndDecorateTheStream) {
   };
   RpcPair p = RpcPair::Make(
       "http", {.name = "streamer", .stream_wrappers = {named("outer"), named("inner"), tag}});
-  ASSERT_TRUE(p.server->Handle(WrapEcho()).ok());
+  ASSERT_TRUE(p.server->Handle(testing_util::EchoStreamHandler()).ok());
   ASSERT_TRUE(p.server->Start().ok());
 
   Context ctx;
@@ -217,7 +202,7 @@ TEST(StreamWrapperTest, ServerWrapperRefusalReachesTheClient) {
     };
   };
   RpcPair p = RpcPair::Make("http", {.name = "streamer", .stream_wrappers = {deny}});
-  Handler h = WrapEcho();
+  Handler h = testing_util::EchoStreamHandler();
   h.endpoints[0].sync_stream = [&](Context&, ServerStream&) {
     handler_ran = true;
     return Status{};
