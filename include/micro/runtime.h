@@ -37,7 +37,7 @@ class Runtime {
   asio::any_io_executor executor();
   // The first loop's io_context, for objects that need one. Only this Runtime's threads may
   // run it; every loop is marked single-threaded, so the library skips strand hops on it.
-  asio::io_context& context() { return *loops_.front(); }
+  asio::io_context& context();
   std::size_t threads() const { return threads_.size(); }
 
   // A process-wide runtime, started on first use and never destroyed; its threads are stopped
@@ -51,7 +51,8 @@ class Runtime {
   static bool InIoThread();
 
  private:
-  std::vector<std::unique_ptr<asio::io_context>> loops_;
+  class Loop;  // an io_context whose shutdown phase the Runtime can run early
+  std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
 };

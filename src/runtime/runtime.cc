@@ -14,6 +14,17 @@ namespace {
 thread_local bool t_in_io_thread = false;
 }  // namespace
 
+// An io_context's destructor first destroys the handlers still queued on it, then its services.
+// Handlers on one loop may own objects bound to another loop (a listener's strand on the
+// first loop, held by a connection's coroutine on the second): every loop's queued handlers
+// must be gone before any loop's services are, so ~Runtime runs that first phase on all of
+// them before destroying any.
+class Runtime::Loop : public asio::io_context {
+ public:
+  Loop() : asio::io_context(1) {}
+  using asio::io_context::shutdown;
+};
+
 std::size_t Runtime::Cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -30,7 +41,7 @@ Runtime::Runtime(std::size_t threads) {
   if (threads == 0) threads = Cpus();
   auto all = std::make_shared<std::vector<asio::io_context*>>();
   for (std::size_t i = 0; i < threads; ++i) {
-    loops_.push_back(std::make_unique<asio::io_context>(1));
+    loops_.push_back(std::make_unique<Loop>());
     all->push_back(loops_.back().get());
     work_.push_back(asio::make_work_guard(*loops_.back()));
   }
@@ -67,7 +78,11 @@ Runtime::~Runtime() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+  for (auto& loop : loops_) loop->shutdown();  // every loop's handlers, then (below) services
+  loops_.clear();
 }
+
+asio::io_context& Runtime::context() { return *loops_.front(); }
 
 asio::any_io_executor Runtime::executor() { return loops_.front()->get_executor(); }
 

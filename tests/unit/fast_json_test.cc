@@ -228,13 +228,14 @@ TEST(FastJsonTest, AgreesWithProtobufOnOddInput) {
 TEST(FastJsonTest, AgreesWithProtobufOnMutatedInput) {
   FastJsonRandom random(3);
   std::mt19937 rng(4);
+  static constexpr std::string_view kPieces = "{}[]\",:0-9eE.\\u a";  // inserted at random
   for (int i = 0; i < 3000; ++i) {
     std::string json = ProtobufJson(random.Message(), rng() % 2 == 0);
     for (int k = 0; k < 3; ++k) {
       const std::size_t at = rng() % (json.size() + 1);
       switch (rng() % 3) {
         case 0:
-          json.insert(at, 1, "{}[]\",:0-9eE.\\u a"[rng() % 19]);
+          json.insert(at, 1, kPieces[rng() % kPieces.size()]);
           break;
         case 1:
           if (at < json.size()) json.erase(at, 1);
