@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <system_error>
 #include <vector>
@@ -42,7 +43,12 @@ void StopAtExit() {
   // (The wait releases the lock: a thread finishing its last handler may still untrack.)
   if (!s.idle.wait_for(l, std::chrono::seconds(5), [&] { return s.running <= self; })) return;
   if (self) return;  // cannot join the caller's own thread: leave them all running down
-  for (auto& t : s.contexts) t.join();
+  // Joined without the lock: a thread that had not yet entered its IoThreadScope when exit
+  // began takes the lock on its way in (and out), and would wait for it forever.
+  std::vector<std::function<void()>> joins;
+  for (auto& t : s.contexts) joins.push_back(t.join);
+  l.unlock();
+  for (auto& join : joins) join();
 }
 
 void RegisterOnce() {

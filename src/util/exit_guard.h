@@ -19,7 +19,7 @@
 namespace micro::util {
 
 // Tracks ctx from now until UntrackIoContext. At exit, once ctx is stopped and its threads have
-// left run(), `join` is called (under the guard's lock) to join them; the owner's destructor
+// left run(), `join` is called (outside the guard's lock) to join them; the owner's destructor
 // must call UntrackIoContext before it joins its threads itself (and skip those no longer
 // joinable), so that the two never join at once.
 void TrackIoContext(asio::io_context& ctx, std::function<void()> join);
