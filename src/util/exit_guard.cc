@@ -19,9 +19,11 @@ namespace {
 struct ExitState {
   std::mutex mu;
   std::condition_variable idle;
+  std::condition_variable joined;  // a claimed context's threads were joined
   struct Tracked {
     asio::io_context* ctx;
     std::function<void()> join;
+    bool joining = false;  // the exit handler is joining its threads (outside the lock)
   };
   std::vector<Tracked> contexts;
   int running = 0;  // live IoThreadScopes
@@ -44,11 +46,25 @@ void StopAtExit() {
   if (!s.idle.wait_for(l, std::chrono::seconds(5), [&] { return s.running <= self; })) return;
   if (self) return;  // cannot join the caller's own thread: leave them all running down
   // Joined without the lock: a thread that had not yet entered its IoThreadScope when exit
-  // began takes the lock on its way in (and out), and would wait for it forever.
-  std::vector<std::function<void()>> joins;
-  for (auto& t : s.contexts) joins.push_back(t.join);
+  // began takes the lock on its way in (and out), and would wait for it forever. Each context
+  // is claimed first: its owner's UntrackIoContext waits until the claim ends, so the owner
+  // never joins the same threads at the same time, nor frees what `join` uses.
+  std::vector<std::pair<asio::io_context*, std::function<void()>>> joins;
+  for (auto& t : s.contexts) {
+    t.joining = true;
+    joins.emplace_back(t.ctx, t.join);
+  }
   l.unlock();
-  for (auto& join : joins) join();
+  for (auto& [ctx, join] : joins) {
+    join();
+    {
+      std::lock_guard relock(s.mu);
+      for (auto& t : s.contexts) {
+        if (t.ctx == ctx) t.joining = false;
+      }
+    }
+    s.joined.notify_all();
+  }
 }
 
 void RegisterOnce() {
@@ -81,7 +97,11 @@ void TrackIoContext(asio::io_context& ctx, std::function<void()> join) {
 
 void UntrackIoContext(asio::io_context& ctx) {
   ExitState& s = State();
-  std::lock_guard l(s.mu);
+  std::unique_lock l(s.mu);
+  s.joined.wait(l, [&] {
+    return std::none_of(s.contexts.begin(), s.contexts.end(),
+                        [&](const ExitState::Tracked& t) { return t.ctx == &ctx && t.joining; });
+  });
   std::erase_if(s.contexts, [&](const ExitState::Tracked& t) { return t.ctx == &ctx; });
 }
 

@@ -21,7 +21,8 @@ namespace micro::util {
 // Tracks ctx from now until UntrackIoContext. At exit, once ctx is stopped and its threads have
 // left run(), `join` is called (outside the guard's lock) to join them; the owner's destructor
 // must call UntrackIoContext before it joins its threads itself (and skip those no longer
-// joinable), so that the two never join at once.
+// joinable), so that the two never join at once: when the exit handler is joining them,
+// UntrackIoContext waits until it has (so it must not be called on one of those threads).
 void TrackIoContext(asio::io_context& ctx, std::function<void()> join);
 void UntrackIoContext(asio::io_context& ctx);
 

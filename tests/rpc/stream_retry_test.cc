@@ -113,10 +113,23 @@ TEST_F(StreamRetryTest, FailedOpeningMarksTheNode) {
   ASSERT_TRUE(client.ok());
   p_.client = *client;
 
+  // Round robin starts each selection at a random node: open with retries until one opening
+  // has tried the dead node (and so marked it).
+  std::atomic<int> dead_tried{0};
   CallOptions retry{.retries = 2};
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(OpenAndEcho(retry).ok());
+  retry.stream_wrappers.push_back([&](ClientStreamFunc next) {
+    return [&dead_tried, next](Context& ctx, const registry::Node& node, const ClientRequest& req) {
+      if (node.id == "streamer-dead") ++dead_tried;
+      return next(ctx, node, req);
+    };
+  });
+  for (int i = 0; i < 64 && dead_tried.load() == 0; ++i) ASSERT_TRUE(OpenAndEcho(retry).ok());
+  ASSERT_EQ(dead_tried.load(), 1);
   CallOptions once{.retries = 0};
-  for (int i = 0; i < 4; ++i) EXPECT_TRUE(OpenAndEcho(once).ok()) << i;
+  for (int i = 0; i < 4; ++i) {
+    Status s = OpenAndEcho(once);
+    EXPECT_TRUE(s.ok()) << i << ": " << s.error();
+  }
 }
 
 // Once the stream is open nothing is retried: a server that goes away mid-stream ends it.
