@@ -15,20 +15,10 @@ server=$build/bench/micro-bench-server client=$build/bench/micro-bench
 out=$(mktemp -d /tmp/obs_bench.XXXXXX)
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()'; }
 
-# A collector that accepts OTLP POSTs and throws them away.
+# A lean collector that accepts OTLP POSTs and throws them away (bench/otlp_sink.py); its CPU
+# time per call is reported beside the results (it runs on the same two cores).
 cport=$(free_port)
-/usr/bin/python3 - "$cport" <<'PY' &
-import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers()
-        self.wfile.write(b"{}")
-    def log_message(self, *a): pass
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
+/usr/bin/python3 "$(dirname "$0")/otlp_sink.py" "$cport" &
 collector=$!
 trap 'kill $collector 2>/dev/null || true' EXIT
 
@@ -50,16 +40,19 @@ for round in $(seq "$rounds"); do
     spid=$!
     for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.01; done
     before=$(awk '{print $14 + $15}' "/proc/$spid/stat")
+    cbefore=$(awk '{print $14 + $15}' "/proc/$collector/stat")
     # shellcheck disable=SC2046
     res=$( { /usr/bin/time -f "client_cpu_s %U %S" env MICRO_LOG_LEVEL=warn taskset -c 1 \
              "$client" --address "127.0.0.1:$port" -c 64 -s 64 -d "${seconds}s" \
              --name "$mode" $(flags_for $mode) | tail -1; } 2>&1 )
     after=$(awk '{print $14 + $15}' "/proc/$spid/stat")
+    cafter=$(awk '{print $14 + $15}' "/proc/$collector/stat")
     kill $spid; wait $spid 2>/dev/null || true
     json=$(echo "$res" | grep '^{')
     ccpu=$(echo "$res" | awk '/client_cpu_s/ {print $2 + $3}')
     echo "$json" | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); hz=$(getconf CLK_TCK); \
 n=j['qps']*j['seconds']; j['server_us']=($after-$before)/hz/n*1e6; j['client_us']=$ccpu/n*1e6; \
+j['collector_us']=($cafter-$cbefore)/hz/n*1e6; \
 print(json.dumps(j))" >>"$out/$mode.jsonl"
     echo "round $round $mode: $(tail -1 "$out/$mode.jsonl")" >&2
   done
@@ -72,11 +65,11 @@ rows = {}
 for mode in ["off", "metrics", "sampled", "trace100"]:
     lines = [json.loads(l) for l in open(os.path.join(d, mode + ".jsonl")) if l.strip()]
     med = lambda k: statistics.median(l[k] for l in lines)
-    rows[mode] = (med("qps"), med("p99_us"), med("server_us"), med("client_us"))
+    rows[mode] = (med("qps"), med("p99_us"), med("server_us"), med("client_us"), med("collector_us"))
 b = rows["off"]
-print("| mode | QPS | vs off | p99 µs | server CPU µs/call | client CPU µs/call | CPU vs off (server+client) |")
-print("|---|---|---|---|---|---|---|")
-for mode, (qps, p99, s, c) in rows.items():
-    print(f"| {mode} | {qps:.0f} | {qps / b[0]:.3f} | {p99:.0f} | {s:.1f} | {c:.1f} | {(b[2] + b[3]) / (s + c):.3f} |")
+print("| mode | QPS | vs off | p99 µs | server CPU µs/call | client CPU µs/call | CPU vs off (server+client) | collector CPU µs/call |")
+print("|---|---|---|---|---|---|---|---|")
+for mode, (qps, p99, s, c, k) in rows.items():
+    print(f"| {mode} | {qps:.0f} | {qps / b[0]:.3f} | {p99:.0f} | {s:.1f} | {c:.1f} | {(b[2] + b[3]) / (s + c):.3f} | {k:.1f} |")
 PY
 echo "raw results: $out" >&2

@@ -49,6 +49,9 @@ class Metadata {
 
   // Sets key to value; an existing key keeps its first spelling.
   void Set(std::string_view key, std::string value);
+  // As Set, copying value into the existing value's storage when key is present (no allocation
+  // when it fits: for values rewritten on every call, such as trace headers).
+  void Assign(std::string_view key, std::string_view value);
   // Sets only when absent. Returns true when it set.
   bool SetIfAbsent(std::string_view key, std::string value);
   // Removes key. Returns true when it was present.

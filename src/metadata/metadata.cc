@@ -25,7 +25,7 @@ bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) con
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
+    if (a[i] != b[i] && Lower(a[i]) != Lower(b[i])) return false;
   }
   return true;
 }
@@ -42,6 +42,9 @@ Metadata::Metadata(std::initializer_list<std::pair<const std::string, std::strin
 }
 
 std::vector<Metadata::value_type>::iterator Metadata::LowerBound(std::string_view key) {
+  // Headers usually come in order (ours are written sorted, so a peer's parse sees them so):
+  // a key past the last one is appended with one comparison and no shifting.
+  if (map_.empty() || CaseInsensitiveLess()(map_.back().first, key)) return map_.end();
   return std::lower_bound(
       map_.begin(), map_.end(), key,
       [](const value_type& e, std::string_view k) { return CaseInsensitiveLess()(e.first, k); });
@@ -70,6 +73,15 @@ void Metadata::Set(std::string_view key, std::string value) {
     it->second = std::move(value);
   } else {
     map_.emplace(it, std::string(key), std::move(value));
+  }
+}
+
+void Metadata::Assign(std::string_view key, std::string_view value) {
+  const auto it = LowerBound(key);
+  if (it != map_.end() && EqualsIgnoreCase(it->first, key)) {
+    it->second.assign(value);
+  } else {
+    map_.emplace(it, std::string(key), std::string(value));
   }
 }
 

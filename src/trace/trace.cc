@@ -128,6 +128,24 @@ void WriteUuid(const TraceId& id, char* out) {
   }
 }
 
+// Whether text names id: its UUID form or its 32 hex digits (either case), else whatever
+// ParseTraceId makes of it. The first two, the usual ones, are checked without parsing.
+bool NamesTrace(std::string_view text, const TraceId& id) {
+  char form[36];
+  if (text.size() == 36) {
+    WriteUuid(id, form);
+  } else if (text.size() == 32) {
+    WriteHex(id, form);
+  } else {
+    return ParseTraceId(text) == id;
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i] >= 'A' && text[i] <= 'F' ? static_cast<char>(text[i] + 32) : text[i];
+    if (c != form[i]) return ParseTraceId(text) == id;
+  }
+  return true;
+}
+
 int64_t UnixNanosNow() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -176,7 +194,7 @@ std::optional<SpanContext> Extract(const Metadata& md) {
       sc.sampled = (HexValue(v[54]) & 1) != 0;
       sc.tracestate = md.GetOr("Tracestate");
       // Micro-Trace-Id of the same trace is passed on as it came (go-micro's peers know it).
-      if (micro_id && ParseTraceId(*micro_id) == sc.trace_id) sc.micro_trace_id = *micro_id;
+      if (micro_id && NamesTrace(*micro_id, sc.trace_id)) sc.micro_trace_id = *micro_id;
       return sc;
     }
   }
@@ -198,18 +216,25 @@ void Span::SetStatus(const Status& status) {
 }
 
 void Inject(const Span& span, Metadata& md) {
-  // 00-<trace>-<span>-01, built in place (one allocation: this runs on every traced call).
-  std::string tp(55, '-');
+  // Written from stack buffers into the values already there when the headers came in (a
+  // server span: no allocation), else added: this runs on every traced call.
+  char tp[55];
+  std::fill(tp, tp + sizeof tp, '-');
   tp[0] = tp[1] = '0';
-  WriteHex(span.trace_id, tp.data() + 3);
-  WriteHex(span.span_id, tp.data() + 36);
+  WriteHex(span.trace_id, tp + 3);
+  WriteHex(span.span_id, tp + 36);
   tp[53] = '0';
   tp[54] = '1';
-  md.Set("Traceparent", std::move(tp));
-  if (!span.tracestate.empty()) md.Set("Tracestate", span.tracestate);
-  md.Set("Micro-Trace-Id",
-         span.micro_trace_id.empty() ? UuidForm(span.trace_id) : span.micro_trace_id);
-  md.Set("Micro-Span-Id", HexOf(span.span_id));
+  md.Assign("Traceparent", std::string_view(tp, sizeof tp));
+  if (!span.tracestate.empty()) md.Assign("Tracestate", span.tracestate);
+  if (span.micro_trace_id.empty()) {
+    char uuid[36];
+    WriteUuid(span.trace_id, uuid);
+    md.Assign("Micro-Trace-Id", std::string_view(uuid, sizeof uuid));
+  } else {
+    md.Assign("Micro-Trace-Id", span.micro_trace_id);
+  }
+  md.Assign("Micro-Span-Id", std::string_view(tp + 36, 16));
 }
 
 Result<double> ParseSampleRatio(std::string_view text) {

@@ -107,6 +107,28 @@ TEST(TraceTest, ReadsGoMicroUuidTraceIds) {
   EXPECT_FALSE(trace::Extract(Metadata{}));
 }
 
+// With traceparent, a Micro-Trace-Id is passed on as it came only when it names the same
+// trace (UUID or hex, either case); one naming another trace is replaced by the UUID form.
+TEST(TraceTest, MicroTraceIdOfTheSameTraceIsPassedOn) {
+  const std::string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  for (const char* same :
+       {"4bf92f35-77b3-4da6-a3ce-929d0e0e4736", "4BF92F35-77B3-4DA6-A3CE-929D0E0E4736",
+        "4bf92f3577b34da6a3ce929d0e0e4736", "4BF92F3577B34DA6A3CE929D0E0E4736"}) {
+    Metadata md{{"Traceparent", tp}, {"Micro-Trace-Id", same}};
+    EXPECT_EQ(trace::Extract(md)->micro_trace_id, same);
+  }
+  for (const char* other : {"0f8fad5b-d9cb-469f-a165-70867728950e", "4bf92f35-77b3-4da6-a3ce",
+                            "4bf92f35\r77b3-4da6-a3ce-929d0e0e4736", "my-request-42"}) {
+    Metadata md{{"Traceparent", tp}, {"Micro-Trace-Id", other}};
+    EXPECT_TRUE(trace::Extract(md)->micro_trace_id.empty()) << other;
+  }
+  // A Micro-Trace-Id that is hashed into the trace id (not a UUID) is passed on too.
+  const std::string hashed = trace::Hex(trace::ParseTraceId("my-request-42"));
+  Metadata md{{"Traceparent", "00-" + hashed + "-00f067aa0ba902b7-01"},
+              {"Micro-Trace-Id", "my-request-42"}};
+  EXPECT_EQ(trace::Extract(md)->micro_trace_id, "my-request-42");
+}
+
 TEST(TraceTest, ChildSpansContinueTheTraceAndAreWrittenBothWays) {
   trace::Tracer tracer({.service = "t", .sample_ratio = 0});
   Metadata in{{"Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}};
@@ -120,6 +142,9 @@ TEST(TraceTest, ChildSpansContinueTheTraceAndAreWrittenBothWays) {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-" + trace::Hex(span->span_id) + "-01");
   EXPECT_EQ(out.GetOr("Micro-Trace-Id"), "4bf92f35-77b3-4da6-a3ce-929d0e0e4736");
   EXPECT_EQ(out.GetOr("Micro-Span-Id"), trace::Hex(span->span_id));
+  // Written over the headers that came in (as a server does): the same values.
+  trace::Inject(*span, in);
+  EXPECT_EQ(in, out);
   // Reading what we wrote gives this span as the parent.
   auto back = trace::Extract(out);
   EXPECT_EQ(back->trace_id, span->trace_id);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace micro {
 namespace {
 
@@ -34,11 +36,49 @@ TEST(MetadataTest, SetIfAbsentDeleteMerge) {
   EXPECT_EQ(md.GetOr("A"), "9");
 }
 
+TEST(MetadataTest, AssignCopiesIntoTheExistingValue) {
+  Metadata md{{"Traceparent", std::string(55, 'x')}};
+  const char* storage = md.begin()->second.data();
+  md.Assign("traceparent", std::string(55, 'y'));  // same key, same length: same storage
+  EXPECT_EQ(md.size(), 1u);
+  EXPECT_EQ(md.begin()->first, "Traceparent");
+  EXPECT_EQ(md.GetOr("Traceparent"), std::string(55, 'y'));
+  EXPECT_EQ(md.begin()->second.data(), storage);
+  md.Assign("Micro-Span-Id", "00f067aa0ba902b7");  // absent: added in order
+  EXPECT_EQ(md.size(), 2u);
+  EXPECT_EQ(md.begin()->first, "Micro-Span-Id");
+  EXPECT_EQ(md.GetOr("micro-span-id"), "00f067aa0ba902b7");
+}
+
 TEST(MetadataTest, IteratesInCaseInsensitiveOrder) {
   Metadata md{{"timeout", "1"}, {"Accept", "x"}, {"micro-id", "0"}, {"Content-Type", "y"}};
   std::vector<std::string> keys;
   for (const auto& [k, v] : md) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"Accept", "Content-Type", "micro-id", "timeout"}));
+}
+
+// In order (the fast path: appended), in reverse and shuffled: the same sorted content.
+TEST(MetadataTest, AnyInsertionOrderGivesTheSameSortedContent) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 40; ++i) keys.push_back((i % 2 ? "micro-" : "X-") + std::to_string(i * 7));
+  auto build = [](const std::vector<std::string>& order) {
+    Metadata md;
+    for (const auto& k : order) md.Set(k, k);
+    return md;
+  };
+  std::vector<std::string> sorted = keys;
+  std::sort(sorted.begin(), sorted.end(), CaseInsensitiveLess());
+  std::vector<std::string> reversed(sorted.rbegin(), sorted.rend());
+  const Metadata a = build(sorted), b = build(reversed), c = build(keys);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, c);
+  EXPECT_TRUE(std::is_sorted(a.begin(), a.end(), [](const auto& x, const auto& y) {
+    return CaseInsensitiveLess()(x.first, y.first);
+  }));
+  for (const auto& k : keys) EXPECT_EQ(c.GetOr(k), k);
+  Metadata d = a;
+  EXPECT_FALSE(d.SetIfAbsent("MICRO-7", "again"));  // present, other spelling: not appended
+  EXPECT_EQ(d.size(), a.size());
 }
 
 TEST(MetadataTest, CanonicalHeaderKeyAsGo) {
