@@ -22,16 +22,12 @@ for _ in $(seq 500); do
   sleep 0.01
 done
 
-check() {  # the JSON line: calls > 0 and no failed calls (an open-loop call that could not go
-           # out on time because every connection was busy says the machine is loaded, not
-           # that a call failed: not_sent is not held against the run)
+check() {  # the JSON line: calls > 0 and no failed calls (late open-loop calls are not
+           # failures: they waited for a free connection on a loaded machine)
   local line=$1
   echo "$line"
   [[ $line =~ \"calls\":([0-9]+) ]] && (( BASH_REMATCH[1] > 0 )) || { echo "no calls" >&2; exit 1; }
-  local errors=0 not_sent=0
-  [[ $line =~ \"errors\":([0-9]+) ]] && errors=${BASH_REMATCH[1]}
-  [[ $line =~ \"not_sent\":([0-9]+) ]] && not_sent=${BASH_REMATCH[1]}
-  (( errors - not_sent == 0 )) || { echo "errors" >&2; exit 1; }
+  [[ $line =~ \"errors\":0[,}] ]] || { echo "errors" >&2; exit 1; }
 }
 check "$("$client" --address "127.0.0.1:$port" -c 4 -d 0.5s -s 64 | tail -1)"
 check "$("$client" --address "127.0.0.1:$port" -c 2 -n 200 -s 65536 | tail -1)"
