@@ -174,19 +174,20 @@ class CacheRegistry final : public RegistryCache {
     std::string failed;
     {
       std::lock_guard lock(life_mu_);
-      // Threads that finished are joined here (they are exiting: a join is immediate).
-      for (auto it : finished_) {
-        it->join();
-        lookups_.erase(it);
-      }
-      finished_.clear();
       auto slot = lookups_.emplace(lookups_.end());
       try {
         *slot = std::thread([this, slot, name] {
           util::SetThreadName("micro-lookup");
           (void)Fetch(name);
+          // A finished lookup detaches and forgets itself (touching nothing of this after the
+          // unlock): none is left unjoined when the cache itself is never destroyed (one
+          // held by a coroutine frame still suspended at exit). Once stopping, the destructor
+          // owns the thread and joins it.
           std::lock_guard done(life_mu_);
-          finished_.push_back(slot);
+          if (!stopping_) {
+            slot->detach();
+            lookups_.erase(slot);
+          }
         });
       } catch (const std::system_error& e) {
         lookups_.erase(slot);
@@ -343,8 +344,7 @@ class CacheRegistry final : public RegistryCache {
   bool stopping_ = false;
   std::unique_ptr<registry::Watcher> watcher_;
   std::thread watch_thread_;
-  std::list<std::thread> lookups_;
-  std::vector<std::list<std::thread>::iterator> finished_;
+  std::list<std::thread> lookups_;  // running lookups
 };
 
 }  // namespace
