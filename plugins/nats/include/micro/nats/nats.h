@@ -23,7 +23,8 @@
 //   sends one empty message to its peer, which the peer reads as end of stream (go-micro
 //   peers discard it as undecodable). Server sockets idle for TransportOptions::idle_timeout
 //   end. Dialling does not contact the server: a missing listener is seen at the first Recv
-//   (NATS "no responders", a 503) or by the caller's deadline.
+//   (NATS "no responders", a 503, which the client retries as a refused dial) or by the
+//   caller's deadline.
 // - Broker "nats": payload = JSON message as above; Subscribe with a queue name is a NATS
 //   queue subscription (one member each), otherwise a plain subscription (broadcast).
 //   Params: "nats.handler_threads" (default 4).
