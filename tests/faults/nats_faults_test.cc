@@ -1,13 +1,15 @@
-// The NATS broker while nats-server fails (issue 16): a real nats-server killed and restarted
-// on its port, and a 3-node NATS cluster (routes) losing the node every client is on, under
-// an open-loop publisher, with a plain subscriber and a queue group of two. Each client is a
-// broker of its own (its own NATS connection, as separate processes would be).
+// NATS while nats-server fails (issue 16): a real nats-server killed and restarted on its port,
+// and a 3-node NATS cluster (routes) losing the node every client is on. The broker runs under
+// an open-loop publisher, with a plain subscriber and a queue group of two, each client a broker
+// of its own (its own NATS connection, as separate processes would be); RPC runs over the nats
+// registry and transport under open-loop calls.
 //
 // What is asserted: subscriptions come back by themselves; everything published once they are
 // back is delivered, to the plain subscriber once and to exactly one queue member; nothing is
-// ever delivered twice (at-most-once). What is counted and printed ("[ figures  ]"): what was
-// published (with success) and lost before, during and after the outage; docs/reliability.md
-// quotes the figures. Bounded: 500 messages/s for about 5 s each; loopback only.
+// ever delivered twice (at-most-once); no call fails. What is counted and printed
+// ("[ figures  ]"): what was published (with success) and lost before, during and after the
+// outage; docs/reliability.md quotes the figures. Bounded: 500 messages/s or 200 calls/s for
+// about 5 s each; loopback only; every server a child process killed by its PID.
 #include <gtest/gtest.h>
 #include <micro/micro.h>
 
