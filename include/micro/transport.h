@@ -30,9 +30,7 @@
 // closes it; a listener that is accepting keeps itself alive until Close().
 // Errors: Status/Result with a micro::Error (id "go.micro.transport"): 408 for timeouts,
 // 400/413/431 for bad or oversized input, 500 for I/O failures; IsEof() tells a clean end of
-// stream (the peer closed between messages) from a failure. A 503 from a client socket's Recv
-// means the transport knows its last message reached no listener (NATS "no responders"): the
-// client retries such a call as it does a refused dial. Nothing throws.
+// stream (the peer closed between messages) from a failure. Nothing throws.
 #pragma once
 
 #include <micro/context.h>
