@@ -75,15 +75,15 @@ TEST(EtcdClusterFaults, LeaderKilledUnderLoad) {
   std::atomic<int> fewest{3}, lookup_failures{0};
   std::thread watcher([&] {
     auto reg = micro::etcd::NewRegistry({.addrs = {members}});
-    while (watching) {
+    while (reg && watching) {
       auto found = (*reg)->GetService(kClusterService);
-      int n = 0;
       if (found) {
+        int n = 0;
         for (const auto& s : *found) n += static_cast<int>(s.nodes.size());
+        fewest = std::min(fewest.load(), n);
       } else {
         ++lookup_failures;
       }
-      fewest = std::min(fewest.load(), n);
       std::this_thread::sleep_for(50ms);
     }
   });
@@ -135,6 +135,7 @@ TEST(EtcdClusterFaults, LeaderKilledUnderLoad) {
   EXPECT_EQ(load.failed(), 0) << load.Summary();
   ASSERT_LT(elected, 15s) << "no new leader: " << etcd.Log();
   EXPECT_LT(registered, 15s) << "the node started after the kill never registered";
+  EXPECT_EQ(lookup_failures.load(), 0);
   EXPECT_EQ(fewest.load(), 3) << "a node's registration lapsed during the election";
   EXPECT_EQ(listed.size(), 4u);
 
