@@ -451,6 +451,11 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     if (!s) {
       entry.sock->Close();
       if (s.error().code == 408 || s.error().id == error_ids::kClient) co_return s;
+      // The transport knows the request reached no listener (a 503 from Recv: NATS "no
+      // responders", e.g. while a server re-subscribes after a NATS failover): nothing ran, so
+      // it is retried as a refused dial is.
+      if (s.error().code == 503)
+        co_return ClientError(503, "connection error: " + s.error().detail);
       // Sent, so not retried; go-micro's id for a failed exchange.
       co_return errors::InternalServerError(error_ids::kClientTransport,
                                             "transport error: " + s.error().detail);

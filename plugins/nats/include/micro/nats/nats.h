@@ -23,10 +23,14 @@
 //   sends one empty message to its peer, which the peer reads as end of stream (go-micro
 //   peers discard it as undecodable). Server sockets idle for TransportOptions::idle_timeout
 //   end. Dialling does not contact the server: a missing listener is seen at the first Recv
-//   (NATS "no responders", a 503) or by the caller's deadline.
+//   (NATS "no responders", a 503, which the client retries as a refused dial) or by the
+//   caller's deadline.
 // - Broker "nats": payload = JSON message as above; Subscribe with a queue name is a NATS
 //   queue subscription (one member each), otherwise a plain subscription (broadcast).
-//   Params: "nats.handler_threads" (default 4).
+//   Params: "nats.handler_threads" (default 4). Delivery is at most once (NATS core): while
+//   disconnected, Publish succeeds into nats.c's reconnect buffer (8 MiB) and the buffer is
+//   sent on reconnect, reaching only the subscriptions already back; docs/reliability.md has
+//   what a restart or a node failure loses, measured.
 //
 // Threading: nats.c delivers on its own threads; we never run user code or touch asio objects
 // there. Transport messages are queued to the socket's executor; broker messages are run on
