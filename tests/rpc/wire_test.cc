@@ -270,5 +270,37 @@ TEST(ClientWireTest, ExchangeFailureIsGoMicroClientTransportError) {
   EXPECT_EQ(requests.load(), 1);
 }
 
+// An answer that does not decode is go-micro's go.micro.client.codec (500), not retried: the
+// server did answer. A request that does not encode fails the same way before anything is sent.
+TEST(ClientWireTest, UndecodableAnswerIsGoMicroClientCodecError) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const std::string host = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  std::atomic<int> requests{0};
+  std::thread peer([&] {
+    tcp::socket s(io);
+    acceptor.accept(s);
+    asio::streambuf buf;
+    asio::read_until(s, buf, "\r\n\r\n");
+    ++requests;
+    const std::string body = "{\"msg\": [1, 2";  // cut short: not JSON
+    const std::string rsp = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                            "\r\nContent-Type: application/json\r\n\r\n" + body;
+    asio::write(s, asio::buffer(rsp));
+  });
+  auto transport = *Transports().Create("http", {});
+  auto client = *NewClient({.transport = transport});
+  Context ctx;
+  greeter::Request req;
+  req.set_name("John");
+  auto rsp = Call<greeter::Response>(*client, ctx, "greeter", "Greeter.Hello", req,
+                                     {.address = {host}, .retries = 3});
+  ASSERT_FALSE(rsp.ok());
+  EXPECT_EQ(rsp.error().id, error_ids::kClientCodec) << rsp.error();
+  EXPECT_EQ(rsp.error().code, 500);
+  peer.join();
+  EXPECT_EQ(requests.load(), 1);
+}
+
 }  // namespace
 }  // namespace micro
