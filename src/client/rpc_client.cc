@@ -477,9 +477,16 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
   // A caller on one of our Runtime's loops dials on its own strand (the connection then stays
   // on the caller's thread); any other caller's connections are spread over the loops.
   asio::any_io_executor SocketExecutor(const asio::any_io_executor& here) const {
-    using IoStrand = asio::strand<asio::io_context::executor_type>;
-    const auto* strand = here.target<IoStrand>();
-    if (strand && plugin::SameRuntime(strand->get_inner_executor(), options_.executor)) {
+    using IoEx = asio::io_context::executor_type;
+    using IoStrand = asio::strand<IoEx>;
+    if (const auto* strand = here.target<IoStrand>();
+        strand && plugin::SameRuntime(strand->get_inner_executor(), options_.executor)) {
+      return here;
+    }
+    // A loop's own executor (MakeStrand on a one-thread loop) is as good as a strand.
+    if (const auto* io = here.target<IoEx>();
+        io && plugin::SameRuntime(here, options_.executor) &&
+        asio::has_service<plugin::OneThreadMark>(io->context())) {
       return here;
     }
     return plugin::MakeStrand(plugin::Spread(options_.executor));

@@ -78,17 +78,6 @@ T RunBlocking(const asio::any_io_executor& ex, asio::awaitable<T> aw, std::strin
   return future.get();
 }
 
-// A strand over ex, type-erased. Every asynchronous operation copies its executor with
-// outstanding work tracked; a strand over io_context's own executor fits in any_io_executor's
-// small buffer (no allocation), a strand over an any_io_executor does not (two allocations per
-// copy, several copies per call). Falls back to the latter for other executors.
-inline asio::any_io_executor MakeStrand(const asio::any_io_executor& ex) {
-  if (const auto* io = ex.target<asio::io_context::executor_type>()) {
-    return asio::make_strand(*io);
-  }
-  return asio::make_strand(ex);
-}
-
 // Marks an io_context that only one thread ever runs (a Runtime of one thread, an IoThread).
 // Everything on it is serialised without strands.
 class OneThreadMark final : public asio::execution_context::service {
@@ -103,6 +92,22 @@ class OneThreadMark final : public asio::execution_context::service {
 
 inline void MarkOneThread(asio::io_context& ctx) {
   if (!asio::has_service<OneThreadMark>(ctx)) asio::make_service<OneThreadMark>(ctx);
+}
+
+// A strand over ex, type-erased: what a connection or other long-lived object serialises its
+// handlers on. On an io_context that only one thread runs (every Runtime loop, an IoThread:
+// MarkOneThread) that is ex itself, no strand: its handlers are serialised already, and a
+// strand would only add a lock and a queue to every completion. Otherwise a strand: one over
+// io_context's own executor fits in any_io_executor's small buffer (no allocation), a strand
+// over an any_io_executor does not (two allocations per copy, several copies per call).
+// A caller must not rely on a strand's one difference: dispatch to ex from inside another
+// handler on the same thread runs inline where a busy strand would queue.
+inline asio::any_io_executor MakeStrand(const asio::any_io_executor& ex) {
+  if (const auto* io = ex.target<asio::io_context::executor_type>()) {
+    if (asio::has_service<OneThreadMark>(io->context())) return ex;
+    return asio::make_strand(*io);
+  }
+  return asio::make_strand(ex);
 }
 
 // The I/O loops of one Runtime: one io_context per thread. Installed on each of them by the
