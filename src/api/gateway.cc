@@ -29,15 +29,34 @@ bool IsProtoType(std::string_view media) {
 }
 
 void AddCors(const ServerRequest& request, ServerReply& reply) {
-  auto set = [&](std::string_view name, std::string value) {
-    if (reply.Get(name).empty()) reply.header.emplace_back(std::string(name), std::move(value));
-  };
+  static constexpr std::string_view kMethods = "POST, PATCH, GET, OPTIONS, PUT, DELETE";
+  static constexpr std::string_view kHeaders =
+      "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization";
+  // The usual case, every reply of a busy gateway: no Origin, no CORS header of the handler's
+  // own. The four lines are then a constant, written without building a pair per header.
+  static constexpr std::string_view kAnyOrigin =
+      "Access-Control-Allow-Origin: *\r\n"
+      "Access-Control-Allow-Credentials: true\r\n"
+      "Access-Control-Allow-Methods: POST, PATCH, GET, OPTIONS, PUT, DELETE\r\n"
+      "Access-Control-Allow-Headers: Accept, Content-Type, Content-Length, Accept-Encoding, "
+      "X-CSRF-Token, Authorization\r\n";
+  static constexpr std::string_view kNames[] = {
+      "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
+      "Access-Control-Allow-Methods", "Access-Control-Allow-Headers"};
   auto origin = request.header.GetOr("Origin");
-  set("Access-Control-Allow-Origin", origin.empty() ? "*" : std::string(origin));
-  set("Access-Control-Allow-Credentials", "true");
-  set("Access-Control-Allow-Methods", "POST, PATCH, GET, OPTIONS, PUT, DELETE");
-  set("Access-Control-Allow-Headers",
-      "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization");
+  bool handler_set_one = false;
+  for (auto name : kNames) handler_set_one = handler_set_one || !reply.Get(name).empty();
+  if (origin.empty() && !handler_set_one && reply.fixed_lines.empty()) {
+    reply.fixed_lines = kAnyOrigin;
+    return;
+  }
+  auto set = [&](std::string_view name, std::string_view value) {
+    if (reply.Get(name).empty()) reply.header.emplace_back(std::string(name), std::string(value));
+  };
+  set(kNames[0], origin.empty() ? std::string_view("*") : origin);
+  set(kNames[1], "true");
+  set(kNames[2], kMethods);
+  set(kNames[3], kHeaders);
 }
 
 ServerReply JsonReply(int status, std::string body) {
@@ -376,18 +395,20 @@ http::ServerReply ErrorReply(const Error& error) {
 }
 
 Metadata MetadataFrom(const http::ServerRequest& request) {
-  static constexpr std::string_view kSkip[] = {
-      "Connection", "Content-Length", "Transfer-Encoding", "Upgrade", "Keep-Alive", "Timeout",
-      "Te",         "Trailer",        "Proxy-Connection",  "Host"};
-  Metadata md;
-  for (const auto& [k, v] : request.header) {
-    bool skip = false;
-    for (auto s : kSkip) skip = skip || EqualsIgnoreCase(k, s);
-    if (!skip && !(k.size() > 14 && EqualsIgnoreCase(k.substr(0, 14), "Sec-Websocket-"))) {
-      md.Set(CanonicalHeaderKey(k), v);
+  // Hop-by-hop and framing headers are not passed on (Host is, as go-micro does).
+  static constexpr std::string_view kSkip[] = {"Connection", "Content-Length", "Transfer-Encoding",
+                                               "Upgrade",    "Keep-Alive",     "Timeout",
+                                               "Te",         "Trailer",        "Proxy-Connection"};
+  // The parser keeps only token names, canonical and sorted: a copy keeps that order.
+  Metadata md = request.header;
+  for (auto s : kSkip) md.Delete(s);
+  std::vector<std::string> websocket;
+  for (const auto& [k, v] : md) {
+    if (k.size() > 14 && EqualsIgnoreCase(k.substr(0, 14), "Sec-Websocket-")) {
+      websocket.push_back(k);
     }
   }
-  if (auto host = request.header.Get("Host")) md.Set("Host", std::string(*host));
+  for (const auto& k : websocket) md.Delete(k);
   md.Set("Method", std::string(request.method));
   return md;
 }

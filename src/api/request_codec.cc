@@ -242,10 +242,16 @@ Result<RpcCall> DecodeRpcCall(const http::ServerRequest& request) {
 }
 
 std::string RpcHandlerJson(const http::ServerRequest& request) {
-  json fields = QueryToJson(request.raw_query);
   const auto m = request.method;
-  if (m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE") {
-    if (MediaType(request.header.GetOr("Content-Type")) == kFormType) {
+  const bool with_body = m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE";
+  const bool form = with_body && MediaType(request.header.GetOr("Content-Type")) == kFormType;
+  // The common call: a JSON body and no query, passed on as sent without parsing it.
+  if (with_body && !form && request.raw_query.empty() && !TrimSpace(request.body).empty()) {
+    return request.body;
+  }
+  json fields = QueryToJson(request.raw_query);
+  if (with_body) {
+    if (form) {
       fields.merge_patch(QueryToJson(request.body));
     } else if (!TrimSpace(request.body).empty()) {
       // No query: the body as sent (numbers and order untouched; not JSON: the service decides).

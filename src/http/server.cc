@@ -13,6 +13,7 @@
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -98,7 +99,15 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
 // [Connection: close]. A handler's own Content-Length is kept only where it describes a body
 // that is not sent (HEAD, 304); Transfer-Encoding is never passed on.
 std::string ReplyHead(const ServerReply& reply, bool head_request, bool close) {
-  std::string out = fmt::format("HTTP/1.1 {} {}\r\n", reply.status, StatusText(reply.status));
+  std::string out;
+  out.reserve(128 + reply.fixed_lines.size());
+  char number[24];
+  const auto append_number = [&](std::size_t n) {
+    out.append(number, std::to_chars(number, number + sizeof number, n).ptr);
+  };
+  out.append("HTTP/1.1 ");
+  append_number(static_cast<std::size_t>(reply.status));
+  out.append(" ").append(StatusText(reply.status)).append("\r\n");
   const bool bodyless = BodylessStatus(reply.status);
   const bool keep_length = head_request || reply.status == 304;
   bool has_length = false;
@@ -112,9 +121,14 @@ std::string ReplyHead(const ServerReply& reply, bool head_request, bool close) {
     }
     AppendField(out, name, value);
   }
-  if (!bodyless && !has_length) out += fmt::format("Content-Length: {}\r\n", reply.body.size());
-  if (close) out += "Connection: close\r\n";
-  out += "\r\n";
+  out.append(reply.fixed_lines);
+  if (!bodyless && !has_length) {
+    out.append("Content-Length: ");
+    append_number(reply.body.size());
+    out.append("\r\n");
+  }
+  if (close) out.append("Connection: close\r\n");
+  out.append("\r\n");
   return out;
 }
 

@@ -71,6 +71,10 @@ struct ServerReply {
   // where it is sent as given (it describes the body not sent). Transfer-Encoding is dropped.
   // A "Connection: close" here works as `close`.
   std::vector<std::pair<std::string, std::string>> header{};
+  // Header lines written after `header` exactly as they are ("Name: value\r\n" each, never
+  // Content-Length, Transfer-Encoding or Connection): for fixed headers added to every reply
+  // (CORS) without building pairs. The bytes must outlive the reply (a string constant).
+  std::string_view fixed_lines{};
   std::string body{};
   // When set, the server writes nothing itself: it calls take_over with the connection and
   // closes the connection when it returns (the handler writes any answer, e.g. a 101). The
