@@ -158,6 +158,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
   static constexpr Duration kDrainQuiet = std::chrono::milliseconds(500);
   // Connections at once after which, once they are mostly gone, free memory is handed back.
   static constexpr int kTrimAfterPeak = 32;
+  static constexpr Duration kTrimDelay = std::chrono::milliseconds(100);
 
   // Stop's drain, after deregistering and closing the listener: waits until no call runs and
   // either no connection is left or none has carried a request for kDrainQuiet, at most
@@ -254,14 +255,24 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
       peak_connections_ = std::max(peak_connections_, connections_ + 1);
       // A surge of connections has ended: their buffers, freed in the middle of the heap, stay
       // resident until handed back (1,000 idle connections: ~23 MB that would never go).
-      // Each halving from a peak trims once (a few times per surge, never per connection).
-      if (peak_connections_ >= kTrimAfterPeak && connections_ <= peak_connections_ / 2) {
+      // Each halving from a peak trims once (a few times per surge, never per connection),
+      // all the way down: what the last connections of the surge held goes back too.
+      if (peak_connections_ >= kTrimAfterPeak) in_surge_ = true;
+      if (in_surge_ && connections_ <= peak_connections_ / 2) {
         peak_connections_ = connections_;
+        in_surge_ = connections_ > 1;
         trim = true;
       }
     }
     inflight_cv_.notify_all();
-    if (trim) pool_.PostLong([] { runtime_detail::ReleaseFreeMemory(); });
+    if (trim) {
+      // A moment later: the closes that come with this one (a client dropping its pool at
+      // once) have then freed their buffers too, and one trim covers them.
+      pool_.PostLong([] {
+        std::this_thread::sleep_for(kTrimDelay);
+        runtime_detail::ReleaseFreeMemory();
+      });
+    }
   }
 
   asio::awaitable<void> ServeRequests(std::shared_ptr<Socket> sock) {
@@ -535,6 +546,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
   int inflight_ = 0;
   int connections_ = 0;       // being served; under inflight_mu_
   int peak_connections_ = 0;  // most at once since the last trim; under inflight_mu_
+  bool in_surge_ = false;     // a surge's connections are still closing; under inflight_mu_
   std::atomic<Duration::rep> last_request_{0};  // steady clock, when the last request arrived
 
   std::mutex sockets_mu_;
