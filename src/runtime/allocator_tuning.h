@@ -1,10 +1,15 @@
 // Process-wide allocator settings a server needs (see allocator_tuning.cc for the measurement).
 #pragma once
 
+#include <asio/any_io_executor.hpp>
+#include <cstddef>
+
 namespace micro::runtime_detail {
 
-inline constexpr int kMmapThreshold = 1 << 20;  // blocks above this come from mmap
-inline constexpr int kTrimThreshold = 8 << 20;  // free memory kept at the top of each arena
+inline constexpr int kMmapThreshold = 1 << 20;         // blocks above this come from mmap
+inline constexpr int kTrimThreshold = 8 << 20;         // free memory kept at the top of each arena
+inline constexpr int kProbeTrimThreshold = 256 << 10;  // while ReleaseFreeMemory(ex) probes
+inline constexpr std::size_t kProbeBytes = 128 << 10;  // over glibc's 64 KiB merge-and-trim mark
 
 // Sets glibc's mmap and trim thresholds once per process; a no-op with MICRO_MALLOC_TUNE=0, when
 // the user set glibc's own MALLOC_*_ / GLIBC_TUNABLES variables, or on another C library.
@@ -16,5 +21,11 @@ void TuneAllocator();
 // I/O threads, after a surge of memory use ends (a server whose connections dropped from a
 // peak), never per call. Thread-safe.
 void ReleaseFreeMemory();
+
+// The same, and also the free memory at the top of each I/O thread's heap (of ex's Runtime, or
+// ex's io_context alone), which glibc's malloc_trim leaves to each heap's own trim threshold:
+// every loop frees a block into its heap while the threshold is briefly low. Waits up to a
+// second for the loops. Call it as ReleaseFreeMemory(), never from one of ex's threads.
+void ReleaseFreeMemory(const asio::any_io_executor& ex);
 
 }  // namespace micro::runtime_detail

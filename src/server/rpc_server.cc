@@ -159,6 +159,8 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
   // Connections at once after which, once they are mostly gone, free memory is handed back.
   static constexpr int kTrimAfterPeak = 32;
   static constexpr Duration kTrimDelay = std::chrono::milliseconds(100);
+  // Connections opened since the last trim after which closing to a few trims.
+  static constexpr int kTrimAfterChurn = 1024;
 
   // Stop's drain, after deregistering and closing the listener: waits until no call runs and
   // either no connection is left or none has carried a request for kDrainQuiet, at most
@@ -238,6 +240,7 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     {
       std::lock_guard l(inflight_mu_);
       ++connections_;
+      ++opened_since_trim_;
     }
     co_await ServeRequests(sock);
     {
@@ -263,14 +266,25 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
         in_surge_ = connections_ > 1;
         trim = true;
       }
+      // Churn without a peak (connect, close, over and over) leaves freed buffers behind too:
+      // once many connections came and went, a quiet moment trims as well.
+      if (opened_since_trim_ >= kTrimAfterChurn && connections_ <= kTrimAfterPeak / 2) {
+        trim = true;
+      }
+      if (trim) opened_since_trim_ = 0;
     }
     inflight_cv_.notify_all();
-    if (trim) {
-      // A moment later: the closes that come with this one (a client dropping its pool at
-      // once) have then freed their buffers too, and one trim covers them.
-      pool_.PostLong([] {
-        std::this_thread::sleep_for(kTrimDelay);
-        runtime_detail::ReleaseFreeMemory();
+    // One trim at a time, a moment later: the closes that come with this one (a client
+    // dropping its pool at once) have then freed their buffers too, and one trim covers them.
+    // A request made while a trim runs makes it run once more.
+    if (trim && trim_requests_->fetch_add(1) == 0) {
+      pool_.PostLong([requests = trim_requests_, loops = options_.transport->executor()] {
+        for (;;) {
+          int seen = requests->load();
+          std::this_thread::sleep_for(kTrimDelay);
+          runtime_detail::ReleaseFreeMemory(loops);
+          if (requests->compare_exchange_strong(seen, 0)) break;
+        }
       });
     }
   }
@@ -470,8 +484,8 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
 
   void StartRegistrar() {
     if (options_.register_interval <= Duration::zero()) return;
-    registrar_ =
-        std::make_shared<Registrar>(options_.executor ? options_.executor : listener_->executor());
+    registrar_ = std::make_shared<Registrar>(options_.executor ? options_.executor
+                                                               : options_.transport->executor());
     std::lock_guard l(registrar_->mu);
     Arm(registrar_);
   }
@@ -544,9 +558,11 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
   std::mutex inflight_mu_;
   std::condition_variable inflight_cv_;
   int inflight_ = 0;
-  int connections_ = 0;       // being served; under inflight_mu_
-  int peak_connections_ = 0;  // most at once since the last trim; under inflight_mu_
-  bool in_surge_ = false;     // a surge's connections are still closing; under inflight_mu_
+  int connections_ = 0;        // being served; under inflight_mu_
+  int peak_connections_ = 0;   // most at once since the last trim; under inflight_mu_
+  int opened_since_trim_ = 0;  // under inflight_mu_
+  std::shared_ptr<std::atomic<int>> trim_requests_ = std::make_shared<std::atomic<int>>(0);
+  bool in_surge_ = false;  // a surge's connections are still closing; under inflight_mu_
   std::atomic<Duration::rep> last_request_{0};  // steady clock, when the last request arrived
 
   std::mutex sockets_mu_;

@@ -3,7 +3,7 @@
 // Why: the handler is allocated on the accept thread and freed on the loop's thread, so no
 // thread-local cache ever gives its block back to the accept thread, and each accept would take
 // a fresh block from the accept thread's heap, between the socket states asio keeps there for
-// good (http_transport.cc, HttpListener). After a surge those freed blocks pin pages. Here the
+// good (transport/accept_thread.h). After a surge those freed blocks pin pages. Here the
 // blocks are kept on a free list and reused by the next accept: as many as were ever in flight
 // at once, allocated once.
 #pragma once

@@ -19,6 +19,7 @@
 #include <asio/write.hpp>
 #include <atomic>
 #include <cerrno>
+#include <future>
 #include <mutex>
 #include <type_traits>
 
@@ -26,6 +27,7 @@
 #include "micro/plugin/address.h"
 #include "micro/plugin/io.h"
 #include "micro/transport.h"
+#include "transport/accept_thread.h"
 #include "transport/handoff_pool.h"
 #include "transport/http_wire.h"
 #include "transport/runtime.h"
@@ -374,8 +376,7 @@ class HttpListener final : public Listener {
   HttpListener(std::shared_ptr<HttpShared> shared, std::shared_ptr<asio::ssl::context> tls)
       : shared_(std::move(shared)),
         tls_(std::move(tls)),
-        accept_thread_(plugin::IoThread::Create()),
-        strand_(accept_thread_->executor()),
+        strand_(transport_detail::AcceptThreadExecutor()),
         acceptor_(strand_) {}
 
   Status Bind(const HostPort& hp) {
@@ -426,13 +427,18 @@ class HttpListener final : public Listener {
 
   std::string Addr() const override { return addr_; }
 
+  // Closed when this returns (a dial after it is refused): it waits for the accept thread,
+  // up to a second (that thread is gone once the process is exiting).
   void Close() override {
     if (closed_.exchange(true)) return;
-    asio::dispatch(strand_, [self = shared_from_this(), this] {
+    auto closed = std::make_shared<std::promise<void>>();
+    auto done = closed->get_future();
+    asio::dispatch(strand_, [self = shared_from_this(), this, closed] {
       std::error_code ignored;
-      (void)self;
       acceptor_.close(ignored);
+      closed->set_value();
     });
+    if (!plugin::RunningInThisThread(strand_)) done.wait_for(std::chrono::seconds(1));
   }
 
   asio::any_io_executor executor() const override { return strand_; }
@@ -486,17 +492,13 @@ class HttpListener final : public Listener {
  private:
   std::shared_ptr<HttpShared> shared_;
   std::shared_ptr<asio::ssl::context> tls_;
-  // Accepting runs on a thread of its own. asio keeps the per-descriptor state of every socket
-  // it ever registered in a pool for reuse, never freed, allocated by the accepting thread.
-  // On an I/O loop those states sit between each connection's buffers, and after a surge of
-  // connections each pins a heap page that malloc_trim cannot return (4 MB per 1,000
-  // connections, measured); here they are packed together (about 170 kB per 1,000).
-  std::shared_ptr<plugin::IoThread> accept_thread_;
+  asio::any_io_executor strand_;  // the process's accept thread (transport/accept_thread.h)
+  // Hand-offs to the loops: memory reused from accept to accept, and a bound on how far the
+  // accept thread may run ahead of the loops (what the pool then holds, at most).
   std::shared_ptr<transport_detail::HandoffPool> handoff_ =
       std::make_shared<transport_detail::HandoffPool>();
   static constexpr int kMaxHandoffs = 32;  // accepted sockets not yet taken by their loops
   std::shared_ptr<std::atomic<int>> handoffs_ = std::make_shared<std::atomic<int>>(0);
-  asio::any_io_executor strand_;  // the accept thread's executor
   tcp::acceptor acceptor_;
   std::string addr_;
   std::atomic<bool> closed_{false};
