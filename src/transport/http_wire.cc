@@ -281,8 +281,17 @@ ParseStatus HttpParser::Finish() {
   return Fail(400, "unexpected EOF");
 }
 
+// Room for a head: the fixed lines plus every header's name, value and punctuation (one
+// allocation instead of a string growing line by line).
+static std::size_t HttpHeadRoom(const Metadata& header) {
+  std::size_t n = 128;
+  for (const auto& [k, v] : header) n += k.size() + v.size() + 4;
+  return n;
+}
+
 void AppendRequestHead(std::string& out, std::string_view host, const Metadata& header,
                        std::size_t body_size, bool conn_close) {
+  out.reserve(out.size() + HttpHeadRoom(header) + host.size());
   out.append("POST / HTTP/1.1\r\nHost: ");
   out.append(host);
   out.append("\r\n");
@@ -326,6 +335,7 @@ void AppendClientRequestHead(std::string& out, std::string_view method, std::str
 
 void AppendResponseHead(std::string& out, const Metadata* base, const Metadata& header,
                         std::size_t body_size) {
+  out.reserve(out.size() + HttpHeadRoom(header) + (base != nullptr ? HttpHeadRoom(*base) : 0));
   out.append("HTTP/1.1 200 OK\r\n");
   if (body_size > 0) {
     out.append("Content-Length: ");

@@ -1,6 +1,7 @@
 // ASCII helpers for header names (HTTP tokens), shared by metadata and the HTTP transport.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string_view>
 
@@ -9,11 +10,21 @@ namespace micro::util {
 constexpr char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 constexpr char AsciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
 
-// RFC 7230 token characters: the set Go accepts in a canonical header key.
+namespace ascii_detail {
+// RFC 7230 token characters: the set Go accepts in a canonical header key, as a table (every
+// header name of every message is checked, character by character).
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+}  // namespace ascii_detail
+
 constexpr bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  constexpr std::string_view kPunct = "!#$%&'*+-.^_`|~";
-  return kPunct.find(c) != std::string_view::npos;
+  return ascii_detail::kTokenChars[static_cast<unsigned char>(c)];
 }
 
 constexpr bool IsToken(std::string_view s) {
