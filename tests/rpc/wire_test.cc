@@ -11,6 +11,7 @@
 #include <asio/streambuf.hpp>
 #include <asio/write.hpp>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -241,65 +242,56 @@ TEST(ClientWireTest, RequestBytesMatchGoMicroClient) {
   EXPECT_EQ(strip_agent(received), strip_agent(expected));
 }
 
+// One call of our client (3 retries allowed) to a peer that accepts one connection, reads the
+// request head and then does what `answer` does with the socket. Returns the call's status and
+// how many requests the peer read.
+std::pair<Status, int> CallOncePeer(const std::function<void(tcp::socket&)>& answer) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const std::string host = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  std::atomic<int> requests{0};
+  std::thread peer([&] {
+    tcp::socket s(io);
+    acceptor.accept(s);
+    asio::streambuf buf;
+    asio::read_until(s, buf, "\r\n\r\n");
+    ++requests;
+    answer(s);
+  });
+  auto transport = *Transports().Create("http", {});
+  auto client = *NewClient({.transport = transport});
+  Context ctx;
+  greeter::Request req;
+  req.set_name("John");
+  auto rsp = Call<greeter::Response>(*client, ctx, "greeter", "Greeter.Hello", req,
+                                     {.address = {host}, .retries = 3});
+  peer.join();
+  return {rsp.ok() ? Status{} : Status(rsp.error()), requests.load()};
+}
+
 // A connection that fails after the request went out is go-micro's go.micro.client.transport
 // (500), and the call is not retried: the server may have acted on it.
 TEST(ClientWireTest, ExchangeFailureIsGoMicroClientTransportError) {
-  asio::io_context io;
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  const std::string host = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
-  std::atomic<int> requests{0};
-  std::thread peer([&] {
-    tcp::socket s(io);
-    acceptor.accept(s);
-    asio::streambuf buf;
-    asio::read_until(s, buf, "\r\n\r\n");
-    ++requests;
-    s.close();  // no answer
-  });
-  auto transport = *Transports().Create("http", {});
-  auto client = *NewClient({.transport = transport});
-  Context ctx;
-  greeter::Request req;
-  req.set_name("John");
-  auto rsp = Call<greeter::Response>(*client, ctx, "greeter", "Greeter.Hello", req,
-                                     {.address = {host}, .retries = 3});
-  peer.join();
-  ASSERT_FALSE(rsp.ok());
-  EXPECT_EQ(rsp.error().id, error_ids::kClientTransport);
-  EXPECT_EQ(rsp.error().code, 500);
-  EXPECT_EQ(requests.load(), 1);
+  auto [status, requests] = CallOncePeer([](tcp::socket& s) { s.close(); });  // no answer
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().id, error_ids::kClientTransport);
+  EXPECT_EQ(status.error().code, 500);
+  EXPECT_EQ(requests, 1);
 }
 
 // An answer that does not decode is go-micro's go.micro.client.codec (500), not retried: the
-// server did answer. A request that does not encode fails the same way before anything is sent.
+// server did answer.
 TEST(ClientWireTest, UndecodableAnswerIsGoMicroClientCodecError) {
-  asio::io_context io;
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  const std::string host = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
-  std::atomic<int> requests{0};
-  std::thread peer([&] {
-    tcp::socket s(io);
-    acceptor.accept(s);
-    asio::streambuf buf;
-    asio::read_until(s, buf, "\r\n\r\n");
-    ++requests;
+  auto [status, requests] = CallOncePeer([](tcp::socket& s) {
     const std::string body = "{\"msg\": [1, 2";  // cut short: not JSON
-    const std::string rsp = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
-                            "\r\nContent-Type: application/json\r\n\r\n" + body;
-    asio::write(s, asio::buffer(rsp));
+    asio::write(s,
+                asio::buffer("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                             "\r\nContent-Type: application/json\r\n\r\n" + body));
   });
-  auto transport = *Transports().Create("http", {});
-  auto client = *NewClient({.transport = transport});
-  Context ctx;
-  greeter::Request req;
-  req.set_name("John");
-  auto rsp = Call<greeter::Response>(*client, ctx, "greeter", "Greeter.Hello", req,
-                                     {.address = {host}, .retries = 3});
-  ASSERT_FALSE(rsp.ok());
-  EXPECT_EQ(rsp.error().id, error_ids::kClientCodec) << rsp.error();
-  EXPECT_EQ(rsp.error().code, 500);
-  peer.join();
-  EXPECT_EQ(requests.load(), 1);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().id, error_ids::kClientCodec) << status.error();
+  EXPECT_EQ(status.error().code, 500);
+  EXPECT_EQ(requests, 1);
 }
 
 }  // namespace
