@@ -137,6 +137,14 @@ Status Apply(ServiceOptions& o, std::string_view name, const std::string& v) {
     if (!n) return n.status();
     (name == "server_rate_limit" ? o.server_rate_limit : o.client_rate_limit) =
         static_cast<double>(std::max<int64_t>(0, *n));
+  } else if (name == "threads") {
+    auto n = ParseInt(name, v);
+    if (!n) return n.status();
+    if (*n < 0 || *n > 1024) {
+      return errors::BadRequest(error_ids::kService, "--threads: {} is not 0 (one per CPU) to 1024",
+                                *n);
+    }
+    o.threads = static_cast<std::size_t>(*n);
   } else if (name == "server_inline_handlers") {
     if (v != "true" && v != "false" && v != "1" && v != "0") {
       return errors::BadRequest(error_ids::kService,
@@ -204,6 +212,7 @@ constexpr const char* kFlags[] = {"registry",
                                   "server_max_in_flight",
                                   "server_rate_limit",
                                   "server_inline_handlers",
+                                  "threads",
                                   "debug_handler",
                                   "debug_address",
                                   "metrics",

@@ -35,6 +35,25 @@ TEST(ServiceFlagsTest, ClientAndServerImplementationNames) {
   EXPECT_NE(s.error().detail.find("Server grpc not found"), std::string::npos) << s.error();
 }
 
+// --threads / MICRO_THREADS: the service's I/O threads (the flag wins); nonsense is refused.
+TEST(ServiceFlagsTest, ThreadsFlagSetsTheIoThreads) {
+  Service flag({.registry = "memory", .transport = "memory", .handle_signals = false});
+  ASSERT_TRUE(flag.Init({"--threads", "1"}, FlagEnv({{"MICRO_THREADS", "3"}})).ok());
+  EXPECT_EQ(flag.Options().threads, 1u);  // ThreadCountTest: threads = N runs N I/O threads
+
+  Service env({.registry = "memory", .transport = "memory", .handle_signals = false});
+  ASSERT_TRUE(env.Init({}, FlagEnv({{"MICRO_THREADS", "3"}})).ok());
+  EXPECT_EQ(env.Options().threads, 3u);
+
+  for (const char* bad : {"-1", "many", "5000"}) {
+    Service refused({.registry = "memory", .transport = "memory", .handle_signals = false});
+    Status s = refused.Init({std::string("--threads=") + bad}, FlagEnv({}));
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.error().code, 400);
+    EXPECT_NE(s.error().detail.find("--threads"), std::string::npos) << s.error();
+  }
+}
+
 // --profile sets plugin names first; every other flag or variable wins over it. (Never "local"
 // alone here: it would open mDNS sockets outside a private network namespace.)
 TEST(ServiceFlagsTest, ProfileBundlesPluginNamesAndOtherFlagsWin) {
