@@ -18,8 +18,10 @@ if [[ ${PIN:-0} == 1 ]]; then pin0="taskset -c 0" pin1="taskset -c 1"; fi
 MICRO_LOG_LEVEL=warn $pin0 "$build/bench/micro-bench-server" --server_address 127.0.0.1:9191 \
   >"$work/server.log" 2>&1 &
 pids+=($!)
+gateway_threads=()
+[[ -n ${GATEWAY_THREADS:-} ]] && gateway_threads=(--threads "$GATEWAY_THREADS")
 MICRO_LOG_LEVEL=warn $pin1 "$build/tools/micro/micro" api --address 127.0.0.1:8080 \
-  --handler rpc --namespace "" >"$work/api.log" 2>&1 &
+  --handler rpc --namespace "" "${gateway_threads[@]}" >"$work/api.log" 2>&1 &
 pids+=($!)
 wait_port 9191
 wait_port 8080

@@ -1,11 +1,14 @@
 #include "runtime/allocator_tuning.h"
 
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -51,40 +54,70 @@ void ReleaseFreeMemory() {
 #endif
 }
 
-void ReleaseFreeMemory(const asio::any_io_executor& ex) {
+namespace {
+
+// The trim threshold lowered for as long as this lives (a coroutine frame destroyed with its
+// Runtime restores it too). One at a time in the process.
+class LoweredTrimThreshold {
+ public:
+  LoweredTrimThreshold() : active_(!g_lowered.exchange(true)) {
 #if defined(__GLIBC__)
-  if (g_tuned.load() && ex) {
-    std::vector<asio::io_context*> loops;
-    auto& ctx = asio::query(ex, asio::execution::context);
-    if (asio::has_service<plugin::LoopGroup>(ctx)) {
-      loops = *asio::use_service<plugin::LoopGroup>(ctx).loops;
-    } else if (const auto* io = ex.target<asio::io_context::executor_type>()) {
-      loops.push_back(&io->context());
-    }
-    // A free that merges 64 KiB or more into the top of a thread's heap trims that heap's top
-    // down to the pad when the top is over the trim threshold: lowered while each loop frees.
-    static std::mutex one_at_a_time;
-    std::lock_guard lock(one_at_a_time);
-    mallopt(M_TRIM_THRESHOLD, kProbeTrimThreshold);
-    auto left = std::make_shared<std::atomic<std::size_t>>(loops.size());
-    std::promise<void> all;
-    auto done = all.get_future();
-    auto shared_all = std::make_shared<std::promise<void>>(std::move(all));
-    if (loops.empty()) shared_all->set_value();
-    for (auto* loop : loops) {
-      asio::post(*loop, [left, shared_all] {
-        void* probe = std::malloc(kProbeBytes);
-        if (probe != nullptr) static_cast<volatile char*>(probe)[0] = 0;
-        std::free(probe);
-        if (left->fetch_sub(1) == 1) shared_all->set_value();
-      });
-    }
-    done.wait_for(std::chrono::seconds(1));
-    mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
-  }
-#else
-  (void)ex;
+    if (active_) mallopt(M_TRIM_THRESHOLD, kProbeTrimThreshold);
 #endif
+  }
+  ~LoweredTrimThreshold() {
+    if (!active_) return;
+#if defined(__GLIBC__)
+    mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
+#endif
+    g_lowered.store(false);
+  }
+  LoweredTrimThreshold(const LoweredTrimThreshold&) = delete;
+  LoweredTrimThreshold& operator=(const LoweredTrimThreshold&) = delete;
+  bool active() const { return active_; }
+
+ private:
+  static inline std::atomic<bool> g_lowered{false};
+  const bool active_;
+};
+
+std::vector<asio::io_context*> LoopsOf(const asio::any_io_executor& ex) {
+  auto& ctx = asio::query(ex, asio::execution::context);
+  if (asio::has_service<plugin::LoopGroup>(ctx)) {
+    return *asio::use_service<plugin::LoopGroup>(ctx).loops;
+  }
+  if (const auto* io = ex.target<asio::io_context::executor_type>()) return {&io->context()};
+  return {};
+}
+
+}  // namespace
+
+asio::awaitable<void> ReleaseFreeMemoryOfLoops() {
+  const asio::any_io_executor here = co_await asio::this_coro::executor;
+  if (g_tuned.load()) {
+    LoweredTrimThreshold lowered;
+    if (lowered.active()) {
+      // A free that merges 64 KiB or more into the top of a thread's heap trims that heap's
+      // top down to the pad when the top is over the (now low) trim threshold.
+      const auto loops = LoopsOf(here);
+      auto left = std::make_shared<std::atomic<std::size_t>>(loops.size());
+      for (auto* loop : loops) {
+        asio::post(*loop, [left] {
+          void* probe = std::malloc(kProbeBytes);
+          if (probe != nullptr) static_cast<volatile char*>(probe)[0] = 0;
+          std::free(probe);
+          left->fetch_sub(1);
+        });
+      }
+      // This loop's own probe runs while this waits; a stopped loop's never does.
+      asio::steady_timer poll(here);
+      for (int i = 0; i < 50 && left->load() > 0; ++i) {
+        poll.expires_after(std::chrono::milliseconds(1));
+        auto [ec] = co_await poll.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        if (ec) break;
+      }
+    }
+  }
   ReleaseFreeMemory();
 }
 

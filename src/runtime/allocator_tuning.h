@@ -1,7 +1,7 @@
 // Process-wide allocator settings a server needs (see allocator_tuning.cc for the measurement).
 #pragma once
 
-#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
 #include <cstddef>
 
 namespace micro::runtime_detail {
@@ -22,10 +22,12 @@ void TuneAllocator();
 // peak), never per call. Thread-safe.
 void ReleaseFreeMemory();
 
-// The same, and also the free memory at the top of each I/O thread's heap (of ex's Runtime, or
-// ex's io_context alone), which glibc's malloc_trim leaves to each heap's own trim threshold:
-// every loop frees a block into its heap while the threshold is briefly low. Waits up to a
-// second for the loops. Call it as ReleaseFreeMemory(), never from one of ex's threads.
-void ReleaseFreeMemory(const asio::any_io_executor& ex);
+// The same, and also the free memory at the top of each I/O thread's heap, which glibc's
+// malloc_trim leaves to each heap's own trim threshold: run on one loop of a Runtime, it has
+// every loop of that Runtime free a block into its heap while the threshold is briefly low, then
+// trims. Blocks the loop it runs on for the trim itself (about a millisecond after a surge of
+// 1,000 connections): for the end of a surge, never per call. A Runtime destroyed meanwhile
+// ends it (the threshold is restored).
+asio::awaitable<void> ReleaseFreeMemoryOfLoops();
 
 }  // namespace micro::runtime_detail

@@ -2,7 +2,10 @@
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -277,15 +280,21 @@ class RpcServer final : public Server, public std::enable_shared_from_this<RpcSe
     // One trim at a time, a moment later: the closes that come with this one (a client
     // dropping its pool at once) have then freed their buffers too, and one trim covers them.
     // A request made while a trim runs makes it run once more.
+    // It runs on this connection's loop (a timer, not a thread), so it ends with the Runtime.
     if (trim && trim_requests_->fetch_add(1) == 0) {
-      pool_.PostLong([requests = trim_requests_, loops = options_.transport->executor()] {
-        for (;;) {
-          int seen = requests->load();
-          std::this_thread::sleep_for(kTrimDelay);
-          runtime_detail::ReleaseFreeMemory(loops);
-          if (requests->compare_exchange_strong(seen, 0)) break;
-        }
-      });
+      asio::co_spawn(sock->executor(), TrimSoon(trim_requests_), asio::detached);
+    }
+  }
+
+  static asio::awaitable<void> TrimSoon(std::shared_ptr<std::atomic<int>> requests) {
+    asio::steady_timer delay(co_await asio::this_coro::executor);
+    for (;;) {
+      int seen = requests->load();
+      delay.expires_after(kTrimDelay);
+      auto [ec] = co_await delay.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      co_await runtime_detail::ReleaseFreeMemoryOfLoops();
+      if (requests->compare_exchange_strong(seen, 0)) co_return;
     }
   }
 
