@@ -469,7 +469,8 @@ class HttpListener final : public Listener {
       std::error_code ignored;
       sock.set_option(tcp::no_delay(true), ignored);
       // The connection's coroutine frame is allocated on its own loop, not here: this
-      // thread's heap then holds little besides asio's per-descriptor states (see below).
+      // thread's heap then holds little besides asio's per-descriptor states
+      // (transport/accept_thread.h).
       auto serve = [shared = shared_, tls = tls_, sock = std::move(sock), on_socket,
                     handoffs = handoffs_]() mutable {
         handoffs->fetch_sub(1, std::memory_order_relaxed);
