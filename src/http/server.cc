@@ -13,7 +13,6 @@
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -101,12 +100,8 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
 std::string ReplyHead(const ServerReply& reply, bool head_request, bool close) {
   std::string out;
   out.reserve(128 + reply.fixed_lines.size());
-  char number[24];
-  const auto append_number = [&](std::size_t n) {
-    out.append(number, std::to_chars(number, number + sizeof number, n).ptr);
-  };
   out.append("HTTP/1.1 ");
-  append_number(static_cast<std::size_t>(reply.status));
+  AppendDecimal(out, static_cast<std::size_t>(reply.status));
   out.append(" ").append(StatusText(reply.status)).append("\r\n");
   const bool bodyless = BodylessStatus(reply.status);
   const bool keep_length = head_request || reply.status == 304;
@@ -124,7 +119,7 @@ std::string ReplyHead(const ServerReply& reply, bool head_request, bool close) {
   out.append(reply.fixed_lines);
   if (!bodyless && !has_length) {
     out.append("Content-Length: ");
-    append_number(reply.body.size());
+    AppendDecimal(out, reply.body.size());
     out.append("\r\n");
   }
   if (close) out.append("Connection: close\r\n");

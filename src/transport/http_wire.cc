@@ -23,13 +23,6 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-void AppendNumber(std::string& out, std::size_t n) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
-  (void)ec;
-  out.append(buf, end);
-}
-
 // Appends "Key: value\r\n" with Go's canonical key and newline-free, trimmed value. Keys that
 // are not HTTP tokens cannot be written safely and are skipped.
 void AppendHeader(std::string& out, std::string_view key, std::string_view value) {
@@ -283,6 +276,13 @@ ParseStatus HttpParser::Finish() {
 
 // Room for a head: the fixed lines plus every header's name, value and punctuation (one
 // allocation instead of a string growing line by line).
+void AppendDecimal(std::string& out, std::size_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
+  (void)ec;
+  out.append(buf, end);
+}
+
 static std::size_t HttpHeadRoom(const Metadata& header) {
   std::size_t n = 128;
   for (const auto& [k, v] : header) n += k.size() + v.size() + 4;
@@ -300,7 +300,7 @@ void AppendRequestHead(std::string& out, std::string_view host, const Metadata& 
     out.append("Connection: close\r\n");
   }
   out.append("Content-Length: ");
-  AppendNumber(out, body_size);
+  AppendDecimal(out, body_size);
   out.append("\r\n");
   for (const auto& [k, v] : header) {
     if (IsOneOf(k, {"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer"})) {
@@ -321,7 +321,7 @@ void AppendClientRequestHead(std::string& out, std::string_view method, std::str
   AppendHeader(out, "User-Agent", header.GetOr("User-Agent", UserAgent()));
   if (body_size > 0 || IsOneOf(method, {"POST", "PUT", "PATCH"})) {
     out.append("Content-Length: ");
-    AppendNumber(out, body_size);
+    AppendDecimal(out, body_size);
     out.append("\r\n");
   }
   for (const auto& [k, v] : header) {
@@ -339,7 +339,7 @@ void AppendResponseHead(std::string& out, const Metadata* base, const Metadata& 
   out.append("HTTP/1.1 200 OK\r\n");
   if (body_size > 0) {
     out.append("Content-Length: ");
-    AppendNumber(out, body_size);
+    AppendDecimal(out, body_size);
     out.append("\r\n");
   }
   auto emit = [&out](const std::string& k, const std::string& v) {

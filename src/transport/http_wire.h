@@ -112,6 +112,9 @@ class HttpParser {
 // Appends the head of one go-micro request, byte-compatible with Go's http.Request.Write:
 // request line, Host, User-Agent (the header's own if it has one), [Connection: close],
 // Content-Length, then the message headers in sorted order with Go-canonical names.
+// Appends n in decimal (Content-Length and the like), without a temporary string.
+void AppendDecimal(std::string& out, std::size_t n);
+
 void AppendRequestHead(std::string& out, std::string_view host, const Metadata& header,
                        std::size_t body_size, bool conn_close);
 
