@@ -3,8 +3,8 @@
 //   auto sel = micro::NewSelector({.registry = reg});                  // random over a cache
 //   auto next = sel->Select("greeter", {.filters = {micro::selector::FilterVersion("1.0.0")}});
 //   if (!next) return next.error();                                     // 404 / 500, see below
-//   micro::Result<micro::registry::Node> node = (*next)();              // call as often as needed
-//   ... call node->address ...; on a connection failure: sel->Mark("greeter", *node, err);
+//   micro::Result<const micro::registry::Node*> node = (*next)();       // call as often as needed
+//   ... call node->address ...; on a connection failure: sel->Mark("greeter", **node, err);
 //
 // Select looks the service up through the registry cache (go-micro's registry selector), applies
 // the filters, and returns a Next function over the surviving nodes using the strategy: Random
@@ -51,8 +51,11 @@
 namespace micro {
 namespace selector {
 
-// Returns a node each call (Random: independent picks; RoundRobin: in turn).
-using Next = std::function<Result<registry::Node>()>;
+// Returns a node each call (Random: independent picks; RoundRobin: in turn), as go-micro's
+// Next returns a *registry.Node: the node is not copied. It lives in the snapshot the Next
+// holds, so the pointer stays valid for as long as the Next does; copy the node to keep it
+// longer.
+using Next = std::function<Result<const registry::Node*>()>;
 // Narrows the services (one per version) a Select sees: any callable taking and returning
 // std::vector<registry::Service>. A filter with a key is a pure function of the services and
 // its key (same key, same result): its result is computed once per snapshot and reused. A

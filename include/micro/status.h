@@ -69,8 +69,10 @@ class [[nodiscard]] Result {
   T& value() & { return std::get<0>(v_); }
   const T& value() const& { return std::get<0>(v_); }
   T&& value() && { return std::get<0>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
+  T* operator->() requires(!std::is_pointer_v<T>) { return &value(); }
+  const T* operator->() const requires(!std::is_pointer_v<T>) { return &value(); }
+  // A result holding a pointer reaches through it: result->field is the pointee's field.
+  T operator->() const requires std::is_pointer_v<T> { return value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }

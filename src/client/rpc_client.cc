@@ -93,8 +93,8 @@ using client_detail::ClientError;
 using client_detail::Millis;
 
 // The codec for a node: nodes without `protocol` metadata are legacy go-micro servers that
-// speak json-rpc / proto-rpc.
-std::string WireContentType(const std::string& content_type, const registry::Node& node) {
+// speak json-rpc / proto-rpc. The result views content_type or a literal.
+std::string_view WireContentType(std::string_view content_type, const registry::Node& node) {
   if (node.metadata.count("protocol")) return content_type;
   const std::string normal = codec::NormalizeContentType(content_type);
   if (normal == "application/json") return "application/json-rpc";
@@ -142,9 +142,10 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     auto next = co_await AsyncNodes(target, opts);
     if (!next) co_return std::move(next).error();
 
-    CallFunc call = [self = shared_from_this(), &opts](
-                        Context& c, const registry::Node& node, const ClientRequest& r,
-                        codec::ReadBody out) { return self->CallNode(c, node, r, out, opts); };
+    // Two pointers: std::function keeps them inline, without an allocation per call. The
+    // chain is used only inside this coroutine, which the caller keeps `this` alive for.
+    CallFunc call = [this, &opts](Context& c, const registry::Node& node, const ClientRequest& r,
+                                  codec::ReadBody out) { return CallNode(c, node, r, out, opts); };
     for (auto it = opts.call_wrappers.rbegin(); it != opts.call_wrappers.rend(); ++it)
       call = (*it)(call);
     for (auto it = options_.call_wrappers.rbegin(); it != options_.call_wrappers.rend(); ++it) {
@@ -180,12 +181,13 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       if (!node)
         co_return ClientError(
             500, fmt::format("error getting next {} node: {}", req.service, node.error().detail));
+      const registry::Node& picked = **node;  // lives in the snapshot `next` holds
       const TimePoint started = Clock::now();
-      if (selector) selector->Begin(target, *node);
-      last = co_await call(call_ctx, *node, req, rsp);
+      if (selector) selector->Begin(target, picked);
+      last = co_await call(call_ctx, picked, req, rsp);
       if (selector) {
-        selector->End(target, *node, last, Clock::now() - started);
-        selector->Mark(target, *node, last);
+        selector->End(target, picked, last, Clock::now() - started);
+        selector->Mark(target, picked, last);
       }
       if (last) co_return last;
       if (call_ctx.Done()) {
@@ -258,8 +260,8 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       if (!node)
         return ClientError(
             500, fmt::format("error getting next {} node: {}", req.service, node.error().detail));
-      auto stream = open(ctx, *node, req);
-      if (selector) selector->Mark(target, *node, stream ? Status{} : Status(stream.error()));
+      auto stream = open(ctx, **node, req);
+      if (selector) selector->Mark(target, **node, stream ? Status{} : Status(stream.error()));
       if (stream) return stream;
       last = std::move(stream).error();
       if (!retry || !retry(last, attempt)) break;
@@ -281,7 +283,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     return options_.proxy_service.empty() ? service : options_.proxy_service;
   }
 
-  std::string ContentType(const ClientRequest& req, const CallOptions& opts) const {
+  const std::string& ContentType(const ClientRequest& req, const CallOptions& opts) const {
     if (!req.content_type.empty()) return req.content_type;
     if (!opts.content_type.empty()) return opts.content_type;
     return options_.content_type;
@@ -314,8 +316,8 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
   std::optional<selector::Next> AddressNext(const CallOptions& opts) {
     const std::vector<std::string>& addrs = opts.address.empty() ? proxy_ : opts.address;
     if (addrs.empty()) return std::nullopt;
-    return selector::Next([list = NodesFor(addrs)]() -> Result<registry::Node> {
-      return list->nodes[list->next++ % list->nodes.size()];
+    return selector::Next([list = NodesFor(addrs)]() -> Result<const registry::Node*> {
+      return &list->nodes[list->next++ % list->nodes.size()];
     });
   }
 
@@ -376,7 +378,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
   asio::awaitable<Status> CallNode(Context& ctx, const registry::Node& node,
                                    const ClientRequest& req, codec::ReadBody rsp,
                                    const CallOptions& opts) {
-    const std::string ct = WireContentType(ContentType(req, opts), node);
+    const std::string_view ct = WireContentType(ContentType(req, opts), node);
     auto codec = codec::Lookup(ct);
     if (!codec) co_return std::move(codec).error();
     const Duration conn_timeout = opts.connection_timeout.value_or(options_.connection_timeout);
@@ -393,8 +395,9 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
       header_timeout = std::max(*left, Duration(std::chrono::milliseconds(1)));
     }
     out.header.Set("Timeout", std::to_string(std::chrono::nanoseconds(header_timeout).count()));
-    out.header.Set("Content-Type", ct);
-    out.header.Set("Accept", ct);
+    // Assign: a Content-Type passed on from the caller's metadata keeps its storage.
+    out.header.Assign("Content-Type", ct);
+    out.header.Assign("Accept", ct);
     codec::Message head;
     head.type = codec::MessageType::kRequest;
     head.id = std::to_string(seq_++);
@@ -515,7 +518,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
   Result<std::unique_ptr<ClientStream>> OpenStreamOn(Context& ctx, const registry::Node& node,
                                                      const ClientRequest& req,
                                                      const CallOptions& opts) {
-    const std::string ct = WireContentType(ContentType(req, opts), node);
+    const std::string_view ct = WireContentType(ContentType(req, opts), node);
     auto codec = codec::Lookup(ct);
     if (!codec) return std::move(codec).error();
     DialOptions dial{.timeout = opts.dial_timeout.value_or(options_.dial_timeout),
@@ -530,7 +533,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
         .ctx = ctx.Child(),
         .sock = *sock,
         .codec = *codec,
-        .content_type = ct,
+        .content_type = std::string(ct),
         .service = req.service,
         .endpoint = req.endpoint,
         .id = std::to_string(seq_++),

@@ -17,9 +17,9 @@ std::mt19937_64& Rng() {
 
 Strategy Random() {
   return [](NodeList nodes) -> Next {
-    return [nodes = std::move(nodes)]() -> Result<registry::Node> {
+    return [nodes = std::move(nodes)]() -> Result<const registry::Node*> {
       std::uniform_int_distribution<size_t> pick(0, nodes->size() - 1);
-      return (*nodes)[pick(Rng())];
+      return &(*nodes)[pick(Rng())];
     };
   };
 }
@@ -27,8 +27,8 @@ Strategy Random() {
 Strategy RoundRobin() {
   return [](NodeList nodes) -> Next {
     auto position = std::make_shared<std::atomic<size_t>>(Rng()() % nodes->size());
-    return [nodes = std::move(nodes), position]() -> Result<registry::Node> {
-      return (*nodes)[position->fetch_add(1, std::memory_order_relaxed) % nodes->size()];
+    return [nodes = std::move(nodes), position]() -> Result<const registry::Node*> {
+      return &(*nodes)[position->fetch_add(1, std::memory_order_relaxed) % nodes->size()];
     };
   };
 }

@@ -99,16 +99,16 @@ class LoadTable {
 
 selector::Strategy P2CStrategy(std::shared_ptr<const LoadTable> table) {
   return [table](selector::NodeList nodes) -> selector::Next {
-    return [table, nodes]() -> Result<registry::Node> {
+    return [table, nodes]() -> Result<const registry::Node*> {
       const size_t n = nodes->size();
-      if (n == 1) return (*nodes)[0];
+      if (n == 1) return &(*nodes)[0];
       thread_local std::mt19937_64 rng{std::random_device{}()};
       size_t i = rng() % n;
       size_t j = rng() % (n - 1);
       if (j >= i) ++j;
       const TimePoint now = Clock::now();
-      return table->Cost((*nodes)[j], now) < table->Cost((*nodes)[i], now) ? (*nodes)[j]
-                                                                           : (*nodes)[i];
+      return table->Cost((*nodes)[j], now) < table->Cost((*nodes)[i], now) ? &(*nodes)[j]
+                                                                           : &(*nodes)[i];
     };
   };
 }

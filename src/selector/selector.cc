@@ -197,8 +197,8 @@ class SelectorState {
     return NodeList(owner, &owner->nodes);
   }
 
-  Result<registry::Node> Pick(const std::string& service, const Next& inner,
-                              const std::vector<registry::Node>& list) const {
+  Result<const registry::Node*> Pick(const std::string& service, const Next& inner,
+                                     const std::vector<registry::Node>& list) const {
     // Fast path, no lock: nothing is marked anywhere (the normal state).
     if (marked_services_.load(std::memory_order_acquire) == 0) return inner();
     std::shared_ptr<const MarkTable> marks;
@@ -213,19 +213,19 @@ class SelectorState {
       auto it = sit->second.find(n.id);
       return it != sit->second.end() && now < it->second.until;
     };
-    std::optional<registry::Node> first;
+    const registry::Node* first = nullptr;
     for (size_t i = 0; i < list.size(); ++i) {
       auto n = inner();
       if (!n) return n;
-      if (!is_marked(*n)) return n;
+      if (!is_marked(**n)) return n;
       if (!first) first = *n;
     }
     // The strategy kept landing on marked nodes: take any node that is not marked, else fail
     // open with what the strategy chose.
     for (const auto& n : list) {
-      if (!is_marked(n)) return n;
+      if (!is_marked(n)) return &n;
     }
-    return *first;
+    return first;
   }
 
   // Under marks_mu_ (exclusive).

@@ -97,10 +97,10 @@ TEST_P(SelectorContractTest, MarkedNodeLeavesRotationAndOkBringsItBack) {
   ASSERT_TRUE(next.ok());
   auto bad = (*next)();
   ASSERT_TRUE(bad.ok());
-  selector_->Mark(service, *bad, errors::InternalServerError("contract", "refused"));
+  selector_->Mark(service, **bad, errors::InternalServerError("contract", "refused"));
   auto seen = Picks(service, 100);
   EXPECT_EQ(seen.count(bad->id), 0u);
-  selector_->Mark(service, *bad, Status{});
+  selector_->Mark(service, **bad, Status{});
   EXPECT_EQ(Picks(service, 200).size(), 2u);
 }
 
@@ -111,7 +111,7 @@ TEST_P(SelectorContractTest, EveryNodeMarkedStillAnswers) {
   for (int i = 0; i < 20; ++i) {
     auto node = (*next)();
     ASSERT_TRUE(node.ok());
-    selector_->Mark(service, *node, errors::InternalServerError("contract", "down"));
+    selector_->Mark(service, **node, errors::InternalServerError("contract", "down"));
   }
   EXPECT_FALSE(Picks(service, 10).empty());
   selector_->Reset(service);
@@ -147,7 +147,7 @@ TEST_P(SelectorContractTest, ConcurrentSelectNextAndMarkAreSafe) {
           continue;
         }
         if (t == 0 && i % 50 == 0) {
-          selector_->Mark(service, *node, errors::InternalServerError("contract", "flaky"));
+          selector_->Mark(service, **node, errors::InternalServerError("contract", "flaky"));
         }
       }
     });

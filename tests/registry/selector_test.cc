@@ -153,6 +153,24 @@ TEST_F(SelectorTest, MarkOkAndResetRestoreNodes) {
   EXPECT_GT(Count(*next, 100)["b"], 0);
 }
 
+// Next hands out the snapshot's own node, as go-micro's *registry.Node: no copy per pick, and
+// the node outlives a registry change for as long as the Next does.
+TEST_F(SelectorTest, NextPointsIntoItsSnapshotWhichOutlivesRegistryChanges) {
+  auto sel = Make();
+  auto next = sel->Select("greeter", {.filters = {selector::FilterVersion("2")}});
+  ASSERT_TRUE(next.ok());
+  auto first = (*next)();
+  auto second = (*next)();
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(*first, *second);  // the same node object, not two copies
+  ASSERT_TRUE(reg_->Deregister(Svc("2", {"d"})).ok());
+  ASSERT_TRUE(reg_->Register(Svc("2", {"e"}, {{"zone", "z"}})).ok());
+  // The old Next still holds the old snapshot: its node is intact (ASan checks the reads).
+  EXPECT_EQ((*first)->id, "d");
+  EXPECT_EQ((*first)->metadata.at("zone"), "y");
+  EXPECT_EQ((*next)()->id, "d");
+}
+
 TEST_F(SelectorTest, WhenEveryNodeIsMarkedItFailsOpen) {
   auto sel = Make({.mark_backoff = 1h});
   auto next = sel->Select("greeter", {.filters = {selector::FilterVersion("2")}});
