@@ -77,15 +77,16 @@ struct RawCall {
   std::string_view error_id;  // id for errors with code 0
 };
 
-// call is the caller's named object (g++ 12 destroys temporaries inside co_await twice).
+// call is the caller's named object (g++ 12 destroys temporaries inside co_await twice); its
+// route, content type and body are moved out.
 asio::awaitable<Result<std::string>> Call(const GatewayState& state, const ServerRequest& request,
                                           RawCall& call) {
   Context ctx;
   ctx.metadata() = api_detail::MetadataFrom(request);
   codec::Frame in{std::move(call.body)}, out;
-  ClientRequest req{call.route.service, call.route.endpoint, call.content_type, &in};
+  ClientRequest req{std::move(call.route.service), std::move(call.route.endpoint),
+                    std::move(call.content_type), &in};
   CallOptions opts;
-  opts.content_type = call.content_type;
   if (call.timeout) opts.request_timeout = call.timeout;
   if (!call.address.empty()) opts.address = {call.address};
   Status s = co_await state.parts.client->AsyncCall(ctx, req, &out, opts);
@@ -98,7 +99,7 @@ asio::awaitable<Result<std::string>> Call(const GatewayState& state, const Serve
     co_return e;
   }
   // Go's /rpc hands back a json.RawMessage: the value without the encoder's trailing newline.
-  if (call.content_type == "application/json") {
+  if (req.content_type == "application/json") {
     std::string_view trimmed = util::TrimJsonSpace(out.data);
     if (trimmed.size() != out.data.size()) co_return std::string(trimmed);
   }
@@ -128,10 +129,10 @@ asio::awaitable<ServerReply> ServeRpcEndpoint(std::shared_ptr<GatewayState> stat
   auto call = api_detail::DecodeRpcCall(request);
   if (!call) co_return ErrorReply(call.error());
   // Named, never a braced temporary inside co_await (g++ 12 destroys those twice).
-  RawCall raw{.route = {call->service, call->endpoint},
+  RawCall raw{.route = {std::move(call->service), std::move(call->endpoint)},
               .content_type = "application/json",
               .body = std::move(call->request),
-              .address = call->address,
+              .address = std::move(call->address),
               .timeout = TimeoutHeader(request),
               .error_id = kRpcErrorId};
   auto answer = co_await Call(*state, request, raw);
@@ -142,10 +143,10 @@ asio::awaitable<ServerReply> ServeRpcEndpoint(std::shared_ptr<GatewayState> stat
 // The rpc handler: JSON (query and body) or protobuf as it is.
 asio::awaitable<ServerReply> ServeRpc(std::shared_ptr<GatewayState> state, ServerRequest& request,
                                       Route route) {
-  const std::string original = std::string(request.header.GetOr("Content-Type"));
-  const std::string media = MediaType(original);
-  RawCall call{.route = route, .error_id = kErrorId};
-  if (IsProtoType(media)) {
+  std::string media = MediaType(request.header.GetOr("Content-Type"));
+  const bool proto = IsProtoType(media);
+  RawCall call{.route = std::move(route), .error_id = kErrorId};
+  if (proto) {
     call.content_type = media;
     call.body = request.body;
   } else if (media == "application/json-rpc") {
@@ -162,7 +163,6 @@ asio::awaitable<ServerReply> ServeRpc(std::shared_ptr<GatewayState> state, Serve
     call.content_type = "application/json";
     call.body = api_detail::RpcHandlerJson(request);
   }
-  const std::string reply_type = IsProtoType(media) ? call.content_type : "application/json";
   auto answer = co_await Call(*state, request, call);
   if (!answer) co_return ErrorReply(answer.error());
   ServerReply reply;
@@ -170,7 +170,7 @@ asio::awaitable<ServerReply> ServeRpc(std::shared_ptr<GatewayState> state, Serve
     reply.status = 204;
     co_return reply;
   }
-  reply.header.emplace_back("Content-Type", reply_type);
+  reply.header.emplace_back("Content-Type", proto ? std::move(media) : "application/json");
   reply.body = std::move(*answer);
   co_return reply;
 }
@@ -178,7 +178,7 @@ asio::awaitable<ServerReply> ServeRpc(std::shared_ptr<GatewayState> state, Serve
 // The api handler: go.api.Request in, go.api.Response out.
 asio::awaitable<ServerReply> ServeApi(std::shared_ptr<GatewayState> state, ServerRequest& request,
                                       Route route) {
-  RawCall raw{.route = route,
+  RawCall raw{.route = std::move(route),
               .content_type = "application/json",
               .body = api_detail::ApiRequestJson(request),
               .error_id = kErrorId};

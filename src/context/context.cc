@@ -10,11 +10,20 @@ namespace micro {
 
 // Shared by every copy of a Context; children hold a callback on their parent.
 struct Context::State {
+  struct Callback {
+    uint64_t id = 0;  // 0: the slot is free
+    std::function<void()> fn;
+  };
+
   std::optional<TimePoint> deadline;
   std::atomic<bool> cancelled{false};
   std::mutex mu;
   uint64_t next_id = 1;
-  std::vector<std::pair<uint64_t, std::function<void()>>> callbacks;  // guarded by mu
+  // Guarded by mu. A context almost always has at most one callback at a time (its child, or
+  // the socket of the call in progress): that one lives in `first`, so registering it does not
+  // allocate; any others go to `more`. They run in no particular order.
+  Callback first;
+  std::vector<Callback> more;
 
   // Unregisters this state from its parent when it goes away.
   std::shared_ptr<State> parent;
@@ -24,21 +33,40 @@ struct Context::State {
     if (parent && parent_callback) RemoveCallback(*parent, parent_callback);
   }
 
+  uint64_t AddCallbackLocked(std::function<void()> fn) {
+    const uint64_t id = next_id++;
+    if (first.id == 0) {
+      first = {id, std::move(fn)};
+    } else {
+      more.push_back({id, std::move(fn)});
+    }
+    return id;
+  }
+
   static void RemoveCallback(State& s, uint64_t id) {
+    std::function<void()> removed;  // destroyed after the lock is released
     std::lock_guard lock(s.mu);
-    auto& cbs = s.callbacks;
-    cbs.erase(std::remove_if(cbs.begin(), cbs.end(), [id](auto& p) { return p.first == id; }),
-              cbs.end());
+    if (s.first.id == id) {
+      s.first.id = 0;
+      removed.swap(s.first.fn);
+      return;
+    }
+    auto& more = s.more;
+    more.erase(std::remove_if(more.begin(), more.end(), [id](auto& c) { return c.id == id; }),
+               more.end());
   }
 
   void Cancel() {
-    std::vector<std::pair<uint64_t, std::function<void()>>> run;
+    Callback one;
+    std::vector<Callback> rest;
     {
       std::lock_guard lock(mu);
       if (cancelled.exchange(true)) return;
-      run.swap(callbacks);
+      std::swap(one, first);
+      rest.swap(more);
     }
-    for (auto& [id, fn] : run) fn();
+    if (one.id != 0) one.fn();
+    for (auto& c : rest) c.fn();
   }
 };
 
@@ -95,11 +123,7 @@ Status Context::Err() const {
 uint64_t Context::OnCancel(std::function<void()> fn) const {
   {
     std::lock_guard lock(state_->mu);
-    if (!state_->cancelled.load()) {
-      const uint64_t id = state_->next_id++;
-      state_->callbacks.emplace_back(id, std::move(fn));
-      return id;
-    }
+    if (!state_->cancelled.load()) return state_->AddCallbackLocked(std::move(fn));
   }
   fn();
   return 0;

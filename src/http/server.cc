@@ -97,9 +97,9 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
 // The head of a reply: status line, the reply's headers in order, Content-Length,
 // [Connection: close]. A handler's own Content-Length is kept only where it describes a body
 // that is not sent (HEAD, 304); Transfer-Encoding is never passed on.
-std::string ReplyHead(const ServerReply& reply, bool head_request, bool close) {
-  std::string out;
-  out.reserve(128 + reply.fixed_lines.size());
+// Appends to out (a connection reuses one buffer for every reply).
+void AppendReplyHead(std::string& out, const ServerReply& reply, bool head_request, bool close) {
+  out.reserve(out.size() + 128 + reply.fixed_lines.size());
   out.append("HTTP/1.1 ");
   AppendDecimal(out, static_cast<std::size_t>(reply.status));
   out.append(" ").append(StatusText(reply.status)).append("\r\n");
@@ -124,7 +124,6 @@ std::string ReplyHead(const ServerReply& reply, bool head_request, bool close) {
   }
   if (close) out.append("Connection: close\r\n");
   out.append("\r\n");
-  return out;
 }
 
 class Closable {
@@ -284,6 +283,7 @@ class Connection final : public Closable, public std::enable_shared_from_this<Co
     std::string buf(kReadChunk, '\0');
     std::size_t begin = 0, end = 0;  // unparsed bytes are buf[begin, end)
     Message message;
+    std::string head;  // the reply head, its storage reused from reply to reply
     while (!closed_) {
       parser.Start(&message);
       bool started = false;
@@ -363,14 +363,19 @@ class Connection final : public Closable, public std::enable_shared_from_this<Co
       }
       const bool close = reply.close || parser.wants_close() || upgrade ||
                          ListHasToken(reply.Get("Connection"), "close");
-      const bool head = request.method == "HEAD";
-      const std::string out = ReplyHead(reply, head, close);
-      const bool with_body = !head && !BodylessStatus(reply.status);
+      const bool head_request = request.method == "HEAD";
+      head.clear();
+      AppendReplyHead(head, reply, head_request, close);
+      const bool with_body = !head_request && !BodylessStatus(reply.status);
       if (!co_await WriteAll(
-              {asio::buffer(out), with_body ? asio::buffer(reply.body) : asio::const_buffer()})) {
+              {asio::buffer(head), with_body ? asio::buffer(reply.body) : asio::const_buffer()})) {
         co_return;
       }
       if (close) co_return;
+      // The next request parses into this one's storage (the capacity of its header list and
+      // body).
+      message.header = std::move(request.header);
+      message.body = std::move(request.body);
     }
   }
 
