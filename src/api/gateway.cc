@@ -1,8 +1,10 @@
 // The API gateway: request dispatch (/rpc, resolvers, handlers), CORS and errors.
+#include <algorithm>
 #include <asio/async_result.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cstdlib>
+#include <iterator>
 
 #include "api/gateway_detail.h"
 #include "api/request_codec.h"
@@ -399,16 +401,17 @@ Metadata MetadataFrom(const http::ServerRequest& request) {
   static constexpr std::string_view kSkip[] = {"Connection", "Content-Length", "Transfer-Encoding",
                                                "Upgrade",    "Keep-Alive",     "Timeout",
                                                "Te",         "Trailer",        "Proxy-Connection"};
-  // The parser keeps only token names, canonical and sorted: a copy keeps that order.
-  Metadata md = request.header;
-  for (auto s : kSkip) md.Delete(s);
-  std::vector<std::string> websocket;
-  for (const auto& [k, v] : md) {
-    if (k.size() > 14 && EqualsIgnoreCase(k.substr(0, 14), "Sec-Websocket-")) {
-      websocket.push_back(k);
-    }
+  const auto passed_on = [](std::string_view key) {
+    if (key.size() > 14 && EqualsIgnoreCase(key.substr(0, 14), "Sec-Websocket-")) return false;
+    return std::none_of(std::begin(kSkip), std::end(kSkip),
+                        [&](std::string_view skip) { return EqualsIgnoreCase(key, skip); });
+  };
+  Metadata md;
+  md.reserve(request.header.size() + 1);
+  // The parser keeps the header sorted, so each Set appends after one comparison.
+  for (const auto& [k, v] : request.header) {
+    if (passed_on(k)) md.Set(k, v);
   }
-  for (const auto& k : websocket) md.Delete(k);
   md.Set("Method", std::string(request.method));
   return md;
 }

@@ -136,6 +136,7 @@ Result<std::string> RequestText(const json& value) {
 
 std::vector<std::string> CleanPathSegments(std::string_view path) {
   std::vector<std::string> parts;
+  parts.reserve(4);  // API paths are short: one allocation, no regrowth
   std::size_t i = 0;
   while (i < path.size()) {
     std::size_t j = path.find('/', i);

@@ -8,11 +8,22 @@
 
 namespace micro {
 
-// Shared by every copy of a Context; children hold a callback on their parent.
+// Shared by every copy of a Context; children are registered on their parent.
 struct Context::State {
+  // What runs when the context is cancelled: an OnCancel function, or the cancellation of a
+  // child (held weakly: a child must not be kept alive by its parent's list).
   struct Callback {
     uint64_t id = 0;  // 0: the slot is free
     std::function<void()> fn;
+    std::weak_ptr<State> child;
+
+    void Run() {
+      if (fn) {
+        fn();
+      } else if (auto c = child.lock()) {
+        c->Cancel();
+      }
+    }
   };
 
   std::optional<TimePoint> deadline;
@@ -33,22 +44,30 @@ struct Context::State {
     if (parent && parent_callback) RemoveCallback(*parent, parent_callback);
   }
 
-  uint64_t AddCallbackLocked(std::function<void()> fn) {
-    const uint64_t id = next_id++;
-    if (first.id == 0) {
-      first = {id, std::move(fn)};
-    } else {
-      more.push_back({id, std::move(fn)});
+  // Registers c and returns its id; when already cancelled, runs it now and returns 0.
+  uint64_t Add(Callback c) {
+    {
+      std::lock_guard lock(mu);
+      if (!cancelled.load()) {
+        const uint64_t id = next_id++;
+        c.id = id;
+        if (first.id == 0) {
+          first = std::move(c);
+        } else {
+          more.push_back(std::move(c));
+        }
+        return id;
+      }
     }
-    return id;
+    c.Run();
+    return 0;
   }
 
   static void RemoveCallback(State& s, uint64_t id) {
-    std::function<void()> removed;  // destroyed after the lock is released
+    Callback removed;  // destroyed after the lock is released
     std::lock_guard lock(s.mu);
     if (s.first.id == id) {
-      s.first.id = 0;
-      removed.swap(s.first.fn);
+      std::swap(removed, s.first);
       return;
     }
     auto& more = s.more;
@@ -65,8 +84,8 @@ struct Context::State {
       std::swap(one, first);
       rest.swap(more);
     }
-    if (one.id != 0) one.fn();
-    for (auto& c : rest) c.fn();
+    if (one.id != 0) one.Run();
+    for (auto& c : rest) c.Run();
   }
 };
 
@@ -87,11 +106,9 @@ Context Context::Child(std::optional<TimePoint> deadline) const {
   auto child = std::make_shared<State>();
   child->deadline = state_->deadline;
   if (deadline && (!child->deadline || *deadline < *child->deadline)) child->deadline = deadline;
-  // The child must not keep itself alive through the parent's callback list.
-  std::weak_ptr<State> weak = child;
-  child->parent_callback = OnCancel([weak] {
-    if (auto s = weak.lock()) s->Cancel();
-  });
+  State::Callback link;
+  link.child = child;
+  child->parent_callback = state_->Add(std::move(link));
   child->parent = state_;
   return Context(std::move(child), metadata_);
 }
@@ -121,12 +138,9 @@ Status Context::Err() const {
 }
 
 uint64_t Context::OnCancel(std::function<void()> fn) const {
-  {
-    std::lock_guard lock(state_->mu);
-    if (!state_->cancelled.load()) return state_->AddCallbackLocked(std::move(fn));
-  }
-  fn();
-  return 0;
+  State::Callback callback;
+  callback.fn = std::move(fn);
+  return state_->Add(std::move(callback));
 }
 
 void Context::RemoveOnCancel(uint64_t id) const {

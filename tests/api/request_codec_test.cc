@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/gateway_detail.h"
 #include "micro/api.h"
 
 namespace micro::api_detail {
@@ -118,6 +119,24 @@ TEST(RpcHandlerJsonTest, QueryAndBodyMerge) {
   EXPECT_EQ(json::parse(RpcHandlerJson(
                 Req("POST", "/x", "application/x-www-form-urlencoded", "name=John&age=3"))),
             json::parse(R"({"name":"John","age":3})"));
+}
+
+// HTTP headers become call metadata, less the hop-by-hop and framing ones, plus Method.
+TEST(MetadataFromTest, PassesEndToEndHeadersAndMethod) {
+  auto r = Req("POST", "/greeter/say/hello", "application/json", "{}");
+  for (const char* k : {"Connection", "Content-Length", "Keep-Alive", "Te", "Timeout",
+                        "Sec-Websocket-Key", "Sec-Websocket-Version", "Upgrade", "Trailer"}) {
+    r.header.Set(k, "x");
+  }
+  r.header.Set("X-Trace", "abc");
+  r.header.Set("Authorization", "Bearer t");
+  Metadata md = MetadataFrom(r);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : md) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"Authorization", "Content-Type", "Host", "Method",
+                                            "X-Trace"}));
+  EXPECT_EQ(md.GetOr("Method"), "POST");
+  EXPECT_EQ(md.GetOr("Authorization"), "Bearer t");
 }
 
 TEST(ApiRequestJsonTest, FieldsAsGoMicro) {
