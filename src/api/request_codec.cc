@@ -15,6 +15,10 @@ namespace {
 
 using nlohmann::json;
 constexpr int kMaxJsonDepth = 256;
+// A query key nests at most this deep ("a.b.c" is 3); a longer one is kept whole as one flat
+// name. Copying, merging and dumping JSON recurse once per level, so a key of thousands of
+// dots would otherwise overflow the stack (found by fuzz_api_request).
+constexpr std::size_t kMaxKeyDepth = 64;
 constexpr std::string_view kFormType = "application/x-www-form-urlencoded";
 
 std::string Lower(std::string_view s) {
@@ -59,6 +63,7 @@ std::vector<std::string> KeyPath(std::string_view key) {
     path.emplace_back(key.substr(bracket + 1, close - bracket - 1));
     bracket = key.find('[', close);
   }
+  if (path.size() > kMaxKeyDepth) return {std::string(key)};
   return path;
 }
 

@@ -26,7 +26,8 @@ std::string MediaType(std::string_view content_type);
 // qson, as go-micro's rpc handler uses it: `a=1` -> {"a":1} (a value that is valid JSON is
 // taken as JSON, else as a string), `a[b]=x` -> {"a":{"b":"x"}}, `a[]=1&a[]=2` -> {"a":[1,2]},
 // `a.b=1` -> {"a":{"b":1}}, a repeated plain key: the last wins. Never fails: keys it cannot
-// place (a clash between a value and an object) keep the last value.
+// place (a clash between a value and an object) keep the last value. A key of more than 64
+// levels is kept whole as one flat name (no JSON nests deeper than the parsers allow).
 nlohmann::json QueryToJson(std::string_view raw_query);
 
 // The X-Forwarded-For value to send on: the request's own, then ", ", then the client's IP.

@@ -43,6 +43,22 @@ TEST(QsonTest, GoMicroShapes) {
   EXPECT_NO_THROW(QueryToJson("a=1&a[b]=2&a[]=3&a.c.d=4"));
 }
 
+// Found by fuzz_api_request: a form key of thousands of dots nested JSON thousands deep, and
+// merging it overflowed the stack. A key deeper than 64 levels is kept whole as one name.
+TEST(QsonTest, KeyDeeperThan64LevelsStaysFlat) {
+  EXPECT_EQ(QueryToJson(std::string(63, '.') + "=1").size(), 1u);  // 64 levels: nested
+  std::string deep = "a" + std::string(20000, '.') + "=1";
+  json fields = QueryToJson(deep);
+  ASSERT_TRUE(fields.contains("a" + std::string(20000, '.')));
+  EXPECT_EQ(fields["a" + std::string(20000, '.')], 1);
+  std::string brackets = "b";
+  for (int i = 0; i < 5000; ++i) brackets += "[]";
+  EXPECT_TRUE(QueryToJson(brackets + "=2").contains(brackets));
+  // The path the fuzzer took: a form body merged over the query.
+  auto form = Req("POST", "/x?q=1", "application/x-www-form-urlencoded", deep);
+  EXPECT_NE(RpcHandlerJson(form).find("\"q\":1"), std::string::npos);
+}
+
 // Found by fuzz_api_request: bytes that are not UTF-8 in a query made nlohmann's dump throw
 // (std::terminate in the gateway). They become U+FFFD.
 TEST(QsonTest, InvalidUtf8IsReplacedNotThrown) {
