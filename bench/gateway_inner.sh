@@ -11,10 +11,18 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2
 trap cleanup EXIT
 wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; return 1; }
 
-# PIN=1: server on core 0, gateway and wrk on core 1. Default: no pinning (the three share both
-# cores as the scheduler likes: the ratio is then the CPU cost of the extra hop).
-pin0= pin1=
-if [[ ${PIN:-0} == 1 ]]; then pin0="taskset -c 0" pin1="taskset -c 1"; fi
+# Layouts (PIN):
+#   0 (default): nothing pinned; the three share both cores as the scheduler likes, so the ratio
+#     is the CPU cost of the extra hop.
+#   1: the service on core 0; the gateway and wrk on core 1.
+#   2: one core per server, as a deployment gives each its own machine: the service on core 0,
+#     the gateway alone on core 1; wrk rides on the other core (core 1 against the service
+#     directly, core 0, beside the service, against the gateway).
+pin0= pin1= wrk_direct= wrk_gateway=
+case ${PIN:-0} in
+  1) pin0="taskset -c 0" pin1="taskset -c 1" wrk_direct=$pin1 wrk_gateway=$pin1 ;;
+  2) pin0="taskset -c 0" pin1="taskset -c 1" wrk_direct=$pin1 wrk_gateway=$pin0 ;;
+esac
 MICRO_LOG_LEVEL=warn $pin0 "$build/bench/micro-bench-server" --server_address 127.0.0.1:9191 \
   >"$work/server.log" 2>&1 &
 pids+=($!)
@@ -66,7 +74,9 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run() {  # name url lua connections -> "qps p50_us gateway_cpu_us_per_call"
   local out before after
   before=$(ticks "$gateway_pid")
-  out=$($pin1 wrk -t1 -c"$4" -d"${secs}s" --latency -s "$3" "$2")
+  local pin=$wrk_gateway
+  [[ $1 == direct ]] && pin=$wrk_direct
+  out=$($pin wrk -t1 -c"$4" -d"${secs}s" --latency -s "$3" "$2")
   after=$(ticks "$gateway_pid")
   local qps p50 cpu
   qps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
