@@ -24,6 +24,15 @@ fi
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j"${JOBS:-2}"
 
+# Longest input per target. fuzz_codec_json stays at 4 KiB: at 64 KiB its corpus fills with
+# long inputs that repeat one structure and it runs at 2,000 execs/s instead of ~4,700.
+max_len_for() {
+  case $1 in
+    fuzz_codec_json) echo 4096 ;;
+    *) echo 65536 ;;
+  esac
+}
+
 crashes=build/fuzz/crashes
 mkdir -p "$crashes"
 [[ -n $long ]] && rm -f build/fuzz/campaign.rows
@@ -38,7 +47,7 @@ while read -r name; do
   limit=(-max_total_time="$seconds")
   [[ -n $long ]] && limit=(-runs="$runs")
   if [[ -n $long ]]; then echo "fuzz: $name for $runs runs"; else echo "fuzz: $name for ${seconds}s"; fi
-  if ! "build/fuzz/fuzz/$name" "${limit[@]}" -max_len=65536 -timeout=10 \
+  if ! "build/fuzz/fuzz/$name" "${limit[@]}" -max_len="$(max_len_for "$name")" -timeout=10 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/$name-" \
       "$corpus" "${seeds[@]}" >"build/fuzz/$name.log" 2>&1; then
     echo "fuzz: $name FAILED (log: build/fuzz/$name.log)"
