@@ -208,10 +208,15 @@ def run(args):
         d.screenshot(os.path.join(args.artifacts, "services.png"))
 
         # Registry strings are text, never markup: the names show exactly, nothing ran.
-        names = d.js("return [...document.querySelectorAll('a.service-link')].map(a => a.textContent);")
-        for xss in args.xss:
-            if xss not in names:
-                raise Failure(f"service {xss!r} not shown as text; links: {names!r}")
+        # They were registered after the greeter, so on a loaded machine their watch events can
+        # reach the page a moment later: wait for them as for the greeter.
+        def link_names():
+            return d.js("return [...document.querySelectorAll('a.service-link')]"
+                        ".map(a => a.textContent);") or []
+        try:
+            d.wait("the markup names as links", lambda: all(x in link_names() for x in args.xss))
+        except Failure:
+            raise Failure(f"services {args.xss!r} not shown as text; links: {link_names()!r}")
         scripts = d.js("return document.querySelectorAll('main script, main img, main iframe').length;")
         if scripts != 0:
             raise Failure(f"{scripts} elements made from registry strings")
