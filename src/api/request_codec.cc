@@ -45,13 +45,15 @@ json QueryValue(const std::string& text) {
   return text;
 }
 
-// "a[b][]" -> {"a", "b", ""}; "a.b" -> {"a", "b"}.
+// "a[b][]" -> {"a", "b", ""}; "a.b" -> {"a", "b"}. Past kMaxKeyDepth segments it stops and
+// returns the key whole, without splitting the rest.
 std::vector<std::string> KeyPath(std::string_view key) {
   std::vector<std::string> path;
   std::size_t bracket = key.find('[');
   std::string_view head = key.substr(0, bracket);
   std::size_t i = 0;
   while (i <= head.size()) {
+    if (path.size() == kMaxKeyDepth) return {std::string(key)};
     std::size_t dot = head.find('.', i);
     if (dot == std::string_view::npos) dot = head.size();
     path.emplace_back(head.substr(i, dot - i));
@@ -60,10 +62,10 @@ std::vector<std::string> KeyPath(std::string_view key) {
   while (bracket != std::string_view::npos && bracket < key.size()) {
     std::size_t close = key.find(']', bracket);
     if (close == std::string_view::npos) break;
+    if (path.size() == kMaxKeyDepth) return {std::string(key)};
     path.emplace_back(key.substr(bracket + 1, close - bracket - 1));
     bracket = key.find('[', close);
   }
-  if (path.size() > kMaxKeyDepth) return {std::string(key)};
   return path;
 }
 

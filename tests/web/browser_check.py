@@ -191,6 +191,11 @@ def service_names(d):
                 ".map(tr => tr.dataset.service);")
 
 
+def link_texts(d):
+    return d.js("return [...document.querySelectorAll('a.service-link')]"
+                ".map(a => a.textContent);") or []
+
+
 def check(name):
     print(f"PASS {name}", flush=True)
 
@@ -210,13 +215,10 @@ def run(args):
         # Registry strings are text, never markup: the names show exactly, nothing ran.
         # They were registered after the greeter, so on a loaded machine their watch events can
         # reach the page a moment later: wait for them as for the greeter.
-        def link_names():
-            return d.js("return [...document.querySelectorAll('a.service-link')]"
-                        ".map(a => a.textContent);") or []
         try:
-            d.wait("the markup names as links", lambda: all(x in link_names() for x in args.xss))
+            d.wait("the markup names as links", lambda: all(x in link_texts(d) for x in args.xss))
         except Failure:
-            raise Failure(f"services {args.xss!r} not shown as text; links: {link_names()!r}")
+            raise Failure(f"services {args.xss!r} not shown as text; links: {link_texts(d)!r}")
         scripts = d.js("return document.querySelectorAll('main script, main img, main iframe').length;")
         if scripts != 0:
             raise Failure(f"{scripts} elements made from registry strings")
