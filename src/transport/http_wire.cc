@@ -12,7 +12,6 @@
 namespace micro::http {
 namespace {
 
-using util::CanonicaliseInPlace;
 using util::IsToken;
 
 constexpr bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -24,20 +23,42 @@ std::string_view Trim(std::string_view s) {
 }
 
 // Appends "Key: value\r\n" with Go's canonical key and newline-free, trimmed value. Keys that
-// are not HTTP tokens cannot be written safely and are skipped.
+// are not HTTP tokens cannot be written safely and are skipped. Every header of every message
+// goes through here: one pass over the key (checked and cased together), one over the value.
 void AppendHeader(std::string& out, std::string_view key, std::string_view value) {
-  if (!IsToken(key)) return;
-  const std::size_t at = out.size();
-  out.append(key);
-  CanonicaliseInPlace(out.data() + at, key.size());
-  out.append(": ");
   value = Trim(value);
-  const std::size_t vat = out.size();
-  out.append(value);
-  for (std::size_t i = vat; i < out.size(); ++i) {
-    if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
+  const std::size_t at = out.size();
+  out.resize(at + key.size() + value.size() + 4);  // within the head's reserved room
+  char* p = out.data() + at;
+  if (!util::CopyCanonicalToken(key.data(), key.size(), p)) {
+    out.resize(at);
+    return;
   }
-  out.append("\r\n");
+  p += key.size();
+  *p++ = ':';
+  *p++ = ' ';
+  for (const char c : value) *p++ = (c == '\r' || c == '\n') ? ' ' : c;
+  *p++ = '\r';
+  *p = '\n';
+}
+
+// Fields the writers put in themselves (or never pass on): found by length first, as almost
+// every header of a go-micro message is none of them.
+bool IsFramingField(std::string_view key) {
+  switch (key.size()) {
+    case 7:
+      return EqualsIgnoreCase(key, "Trailer");
+    case 14:
+      return EqualsIgnoreCase(key, "Content-Length");
+    case 17:
+      return EqualsIgnoreCase(key, "Transfer-Encoding");
+    default:
+      return false;
+  }
+}
+bool IsHostOrAgentField(std::string_view key) {
+  return (key.size() == 4 && EqualsIgnoreCase(key, "Host")) ||
+         (key.size() == 10 && EqualsIgnoreCase(key, "User-Agent"));
 }
 
 bool IsOneOf(std::string_view key, std::initializer_list<std::string_view> names) {
@@ -92,42 +113,67 @@ struct HttpParser::Impl {
     self->reason_.append(at, n);
     return 0;
   }
+  // A field's name and value are usually whole inside the bytes given to one Parse: they are
+  // then seen where they lie (a view), not copied. A piece split over two Parse calls is kept
+  // in a string (KeepPending, at the end of every Parse), and later pieces are appended to it.
+  static void AddPiece(std::string& kept, std::string_view& view, const char* at, size_t n) {
+    if (kept.empty() && view.empty()) {
+      view = std::string_view(at, n);
+      return;
+    }
+    if (!view.empty()) {
+      kept.assign(view);
+      view = {};
+    }
+    kept.append(at, n);
+  }
   static int OnHeaderField(llhttp_t* p, const char* at, size_t n) {
     auto* self = Self(p);
     if (!AddHeaderBytes(self, n)) return -1;
-    self->field_.append(at, n);
+    AddPiece(self->field_, self->field_view_, at, n);
     return 0;
   }
   static int OnHeaderValue(llhttp_t* p, const char* at, size_t n) {
     auto* self = Self(p);
     if (!AddHeaderBytes(self, n)) return -1;
-    self->value_.append(at, n);
+    AddPiece(self->value_, self->value_view_, at, n);
     return 0;
   }
   static int OnHeaderValueComplete(llhttp_t* p) {
     auto* self = Self(p);
     if (!AddHeaderBytes(self, 4)) return -1;  // ": " and CRLF
-    std::string_view key = self->field_;
+    const std::string_view name = self->field_view_.empty() ? self->field_ : self->field_view_;
+    const std::string_view value =
+        Trim(self->value_view_.empty() ? self->value_ : self->value_view_);
     // As Go: Host moves out of the header map of a request; Transfer-Encoding never stays.
-    const bool drop =
-        EqualsIgnoreCase(key, "Transfer-Encoding") ||
-        (self->kind_ == Kind::kRequest && !self->keep_all_fields_ && EqualsIgnoreCase(key, "Host"));
-    if (!drop && IsToken(key)) {
-      CanonicaliseInPlace(self->field_.data(), self->field_.size());
+    const bool drop = (name.size() == 17 && EqualsIgnoreCase(name, "Transfer-Encoding")) ||
+                      (name.size() == 4 && self->kind_ == Kind::kRequest &&
+                       !self->keep_all_fields_ && EqualsIgnoreCase(name, "Host"));
+    // The canonical name ("micro-id" -> "Micro-Id") on the stack when it fits (it always does
+    // in practice: header names are short).
+    char small[64];
+    std::string large;
+    char* key_at = small;
+    if (name.size() > sizeof(small)) {
+      large.resize(name.size());
+      key_at = large.data();
+    }
+    if (!drop && util::CopyCanonicalToken(name.data(), name.size(), key_at)) {
+      const std::string_view key(key_at, name.size());
       Metadata& header = self->out_->header;
       if (!self->keep_all_fields_) {
-        // Go keeps every value; go-micro copies the first one.
-        header.SetIfAbsent(self->field_, std::string(Trim(self->value_)));
-      } else if (auto seen = header.Get(self->field_)) {
-        std::string joined(*seen);
-        joined.append(", ").append(Trim(self->value_));
-        header.Set(self->field_, std::move(joined));
+        header.SetIfAbsent(key, std::string(value));  // go-micro copies the first value
+      } else if (auto seen = header.Get(key)) {
+        std::string joined(*seen);  // Go keeps every value
+        joined.append(", ").append(value);
+        header.Set(key, std::move(joined));
       } else {
-        header.Set(self->field_, std::string(Trim(self->value_)));
+        header.Set(key, std::string(value));
       }
     }
     self->field_.clear();
     self->value_.clear();
+    self->field_view_ = self->value_view_ = {};
     return 0;
   }
   static int OnHeadersComplete(llhttp_t* p) {
@@ -210,12 +256,20 @@ void HttpParser::Start(Message* out) {
   header_bytes_ = body_bytes_ = 0;
   field_.clear();
   value_.clear();
+  field_view_ = value_view_ = {};
   reason_.clear();
   target_.clear();
   method_ = {};
   started_ = headers_complete_ = complete_ = wants_close_ = false;
   status_code_ = error_status_ = limit_hit_ = 0;
   error_reason_.clear();
+}
+
+void HttpParser::KeepPending() {
+  // The caller may reuse the bytes given to this Parse: a field cut at their end is copied.
+  if (!field_view_.empty()) field_.assign(field_view_);
+  if (!value_view_.empty()) value_.assign(value_view_);
+  field_view_ = value_view_ = {};
 }
 
 ParseStatus HttpParser::Fail(int status, std::string reason) {
@@ -230,6 +284,7 @@ ParseStatus HttpParser::Parse(const char* data, std::size_t size, std::size_t* c
   if (complete_) return ParseStatus::kComplete;
   if (size == 0) return ParseStatus::kNeedMore;
   const llhttp_errno_t err = llhttp_execute(&impl_->parser, data, size);
+  KeepPending();
   switch (err) {
     case HPE_OK:
       *consumed = size;
@@ -303,9 +358,7 @@ void AppendRequestHead(std::string& out, std::string_view host, const Metadata& 
   AppendDecimal(out, body_size);
   out.append("\r\n");
   for (const auto& [k, v] : header) {
-    if (IsOneOf(k, {"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer"})) {
-      continue;
-    }
+    if (IsFramingField(k) || IsHostOrAgentField(k)) continue;
     AppendHeader(out, k, v);
   }
   out.append("\r\n");
@@ -325,9 +378,7 @@ void AppendClientRequestHead(std::string& out, std::string_view method, std::str
     out.append("\r\n");
   }
   for (const auto& [k, v] : header) {
-    if (IsOneOf(k, {"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer"})) {
-      continue;
-    }
+    if (IsFramingField(k) || IsHostOrAgentField(k)) continue;
     AppendHeader(out, k, v);
   }
   out.append("\r\n");
@@ -343,7 +394,7 @@ void AppendResponseHead(std::string& out, const Metadata* base, const Metadata& 
     out.append("\r\n");
   }
   auto emit = [&out](const std::string& k, const std::string& v) {
-    if (IsOneOf(k, {"Content-Length", "Transfer-Encoding", "Trailer"})) return;
+    if (IsFramingField(k)) return;
     AppendHeader(out, k, v);
   };
   // Merge the two sorted maps; on equal keys the message header wins (Go's Header.Set).

@@ -82,6 +82,7 @@ class HttpParser {
 
  private:
   ParseStatus Fail(int status, std::string reason);
+  void KeepPending();
 
   std::unique_ptr<Impl> impl_;
   Kind kind_;
@@ -91,8 +92,12 @@ class HttpParser {
   std::function<void(const char*, std::size_t)> body_sink_;
   std::size_t header_bytes_ = 0;
   std::size_t body_bytes_ = 0;
+  // The field being parsed: views into the bytes of the current Parse, or copies (see
+  // Impl::AddPiece).
   std::string field_;
   std::string value_;
+  std::string_view field_view_;
+  std::string_view value_view_;
   std::string reason_;
   std::string target_;
   std::string_view method_;  // llhttp's static method name

@@ -44,4 +44,19 @@ constexpr void CanonicaliseInPlace(char* p, std::size_t n) {
   }
 }
 
+// IsToken and CanonicaliseInPlace in one pass, copying from `from` to `to` (which may be the
+// same place): every header name of every message goes through this. Returns false, with `to`
+// partly written, when `from` is empty or not a token.
+constexpr bool CopyCanonicalToken(const char* from, std::size_t n, char* to) {
+  if (n == 0) return false;
+  bool upper = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = from[i];
+    if (!IsTokenChar(c)) return false;
+    to[i] = upper ? AsciiUpper(c) : AsciiLower(c);
+    upper = c == '-';
+  }
+  return true;
+}
+
 }  // namespace micro::util

@@ -12,15 +12,20 @@ namespace {
 
 using Kind = HttpParser::Kind;
 
+// Parses bytes `step` at a time, each piece from a read buffer that is overwritten after its
+// Parse (as a transport reuses its buffer): nothing of a piece may be used after its Parse.
 Message ParseAll(Kind kind, std::string_view bytes, std::size_t step = 0) {
   HttpParser p(kind, 64 * 1024, 1 << 20);
   Message m;
   p.Start(&m);
   if (step == 0) step = bytes.size();
+  std::string buffer;
   for (std::size_t i = 0; i < bytes.size(); i += step) {
     std::size_t used = 0;
-    auto chunk = bytes.substr(i, step);
+    buffer.assign(bytes.substr(i, step));
+    const std::string_view chunk = buffer;
     auto st = p.Parse(chunk.data(), chunk.size(), &used);
+    std::fill(buffer.begin(), buffer.end(), '#');
     EXPECT_NE(st, ParseStatus::kError) << p.error_reason();
     if (st == ParseStatus::kComplete) {
       EXPECT_EQ(i + used, bytes.size());
@@ -45,8 +50,11 @@ TEST(HttpWireTest, ParsesCapturedRequestLikeGo) {
 TEST(HttpWireTest, OneByteAtATimeGivesTheSameMessage) {
   for (const auto& conn : wire::Connections()) {
     for (const auto& ex : conn) {
-      EXPECT_EQ(ParseAll(Kind::kRequest, ex.request, 1), ParseAll(Kind::kRequest, ex.request));
-      EXPECT_EQ(ParseAll(Kind::kResponse, ex.response, 1), ParseAll(Kind::kResponse, ex.response));
+      for (std::size_t step : {1, 7, 13}) {  // names and values cut at every place
+        EXPECT_EQ(ParseAll(Kind::kRequest, ex.request, step), ParseAll(Kind::kRequest, ex.request));
+        EXPECT_EQ(ParseAll(Kind::kResponse, ex.response, step),
+                  ParseAll(Kind::kResponse, ex.response));
+      }
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 
 namespace micro {
 namespace {
@@ -79,6 +80,23 @@ TEST(MetadataTest, AnyInsertionOrderGivesTheSameSortedContent) {
   Metadata d = a;
   EXPECT_FALSE(d.SetIfAbsent("MICRO-7", "again"));  // present, other spelling: not appended
   EXPECT_EQ(d.size(), a.size());
+}
+
+// Lookups scan small maps and binary-search large ones: both find every key in any case and
+// nothing else, at every size around the switch.
+TEST(MetadataTest, LookupsAtEverySize) {
+  for (int n = 0; n <= 40; ++n) {
+    Metadata md;
+    for (int i = 0; i < n; ++i) md.Set("X-Field-" + std::to_string(i * 7 % 41), std::to_string(i));
+    ASSERT_EQ(md.size(), static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      const std::string key = "x-FIELD-" + std::to_string(i * 7 % 41);
+      ASSERT_EQ(md.GetOr(key, "absent"), std::to_string(i)) << key << " in " << n;
+    }
+    EXPECT_FALSE(md.Contains("X-Field-"));
+    EXPECT_FALSE(md.Contains("X-Field-41"));
+    EXPECT_FALSE(md.Contains("Y"));
+  }
 }
 
 TEST(MetadataTest, CanonicalHeaderKeyAsGo) {
