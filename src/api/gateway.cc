@@ -321,8 +321,9 @@ Result<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options, GatewayP
   auto state = api_detail::NewGatewayState(std::move(options), std::move(parts));
   if (!state) return std::move(state).error();
   const auto& o = (*state)->options;
+  // Not a coroutine itself: the request's coroutine is ServeGateway's (one frame less a call).
   auto handler = [state = *state](ServerRequest& request) -> asio::awaitable<ServerReply> {
-    co_return co_await api_detail::ServeGateway(state, request);
+    return api_detail::ServeGateway(state, request);
   };
   auto server = http::Server::Start((*state)->parts.executor, api_detail::ServerOptionsFor(o),
                                     std::move(handler));

@@ -18,6 +18,7 @@
 #include "client/client_stream.h"
 #include "client/connection_pool.h"
 #include "client/publish.h"
+#include "client/request_header.h"
 #include "micro/client.h"
 #include "micro/plugin/io.h"
 #include "micro/resilience.h"
@@ -139,7 +140,10 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
                                      : Status(timeout_error());
 
     const std::string& target = SelectName(req.service);
-    auto next = co_await AsyncNodes(target, opts);
+    // A warm selector answers at once, without a coroutine frame for the lookup.
+    std::optional<Result<selector::Next>> ready = ReadyNodes(target, opts);
+    if (!ready) ready.emplace(co_await AsyncNodes(target, opts));
+    Result<selector::Next>& next = *ready;
     if (!next) co_return std::move(next).error();
 
     // Two pointers: std::function keeps them inline, without an allocation per call. The
@@ -338,6 +342,17 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     return next;
   }
 
+  // The nodes when they are known without waiting (explicit addresses, or the selector's
+  // cache is warm); nullopt when a lookup is needed (AsyncNodes).
+  std::optional<Result<selector::Next>> ReadyNodes(const std::string& service,
+                                                   const CallOptions& opts) {
+    if (auto fixed = AddressNext(opts)) return Result<selector::Next>(std::move(*fixed));
+    if (!options_.selector) return std::nullopt;  // AsyncNodes names the error
+    auto ready = options_.selector->TrySelect(service, opts.select);
+    if (ready && !*ready) return SelectError(service, std::move(*ready).error());
+    return ready;
+  }
+
   // Nodes for a coroutine: a warm cache answers at once; a miss suspends the call (the lookup
   // runs on a cache thread) instead of blocking this I/O thread.
   asio::awaitable<Result<selector::Next>> AsyncNodes(const std::string& service,
@@ -383,35 +398,30 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     if (!codec) co_return std::move(codec).error();
     const Duration conn_timeout = opts.connection_timeout.value_or(options_.connection_timeout);
 
-    Message out;
-    out.header.reserve(ctx.metadata().size() + 8);
-    for (const auto& [k, v] : ctx.metadata()) {
-      if (!EqualsIgnoreCase(k, "Micro-Topic")) out.header.Set(k, v);
-    }
     // The server's deadline for the handler: this attempt's budget (below), so that a handler
     // watching its context gives up, and frees its server slot, when the caller does.
     Duration header_timeout = conn_timeout;
     if (auto left = ctx.remaining(); left && *left < header_timeout) {
       header_timeout = std::max(*left, Duration(std::chrono::milliseconds(1)));
     }
-    out.header.Set("Timeout", std::to_string(std::chrono::nanoseconds(header_timeout).count()));
-    // Assign: a Content-Type passed on from the caller's metadata keeps its storage.
-    out.header.Assign("Content-Type", ct);
-    out.header.Assign("Accept", ct);
+    const std::string timeout = std::to_string(std::chrono::nanoseconds(header_timeout).count());
     codec::Message head;
     head.type = codec::MessageType::kRequest;
     head.id = std::to_string(seq_++);
     head.target = req.service;
     head.method = head.endpoint = req.endpoint;
+    Message out;
     if (Status s = (*codec)->Write(head, req.body, out.body); !s) {
       co_return errors::InternalServerError(error_ids::kClientCodec, s.error().detail);
     }
-    for (const auto& [k, v] : head.header) out.header.Set(k, v);
-    out.header.Set("Micro-Id", head.id);
-    out.header.Set("Micro-Service", req.service);
-    out.header.Set("Micro-Method", req.endpoint);
-    out.header.Set("Micro-Endpoint", req.endpoint);
-    if (opts.conn_close) out.header.Set("Connection", "close");
+    client_detail::CallFields fields;
+    fields.content_type = ct;
+    fields.id = head.id;
+    fields.service = req.service;
+    fields.endpoint = req.endpoint;
+    fields.timeout = timeout;
+    fields.conn_close = opts.conn_close;
+    client_detail::BuildRequestHeader(out.header, ctx.metadata(), fields, head.header);
 
     // A pooled connection, or a new one; best one bound to the strand this call runs on.
     const asio::any_io_executor here = co_await asio::this_coro::executor;

@@ -26,6 +26,7 @@
 #include "transport/http_wire.h"
 #include "transport/tls.h"
 #include "transport/watchdog.h"
+#include "transport/write_now.h"
 #include "util/ascii.h"
 
 namespace micro::http {
@@ -252,12 +253,22 @@ class Connection final : public Closable, public std::enable_shared_from_this<Co
   }
 
   // Writes bytes with the idle timeout as the deadline.
-  asio::awaitable<bool> WriteAll(std::array<asio::const_buffer, 2> buffers) {
+  // What the socket takes at once is written without waiting (transport/write_now.h).
+  asio::awaitable<bool> WriteAll(transport_detail::WriteBuffers buffers) {
     phase_ = Phase::kBusy;
-    deadline_.Arm(options_.idle_timeout);
-    auto [ec, n] = co_await asio::async_write(stream_, buffers, kNoThrow);
-    (void)n;
-    deadline_.Disarm();
+    std::error_code ec;
+    std::size_t written = 0;
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      written = transport_detail::WriteNow(stream_, buffers, ec);
+    }
+    if (!ec && written < transport_detail::TotalSize(buffers)) {
+      deadline_.Arm(options_.idle_timeout);
+      auto [wec, n] = co_await asio::async_write(
+          stream_, transport_detail::Remaining(buffers, written), kNoThrow);
+      (void)n;
+      deadline_.Disarm();
+      ec = wec;
+    }
     co_return !ec && !closed_;
   }
 

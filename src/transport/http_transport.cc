@@ -33,6 +33,7 @@
 #include "transport/runtime.h"
 #include "transport/tls.h"
 #include "transport/watchdog.h"
+#include "transport/write_now.h"
 
 namespace micro {
 namespace {
@@ -108,12 +109,18 @@ class HttpSocket final : public Socket, public std::enable_shared_from_this<Http
     } else {
       http::AppendRequestHead(whead_, host_, msg.header, msg.body.size(), conn_close_);
     }
-    const auto& o = shared_->options;
-    write_dog_.Arm(o.timeout > Duration::zero() ? o.timeout
-                                                : (server_ ? o.idle_timeout : o.timeout));
-    const std::array<asio::const_buffer, 2> bufs{asio::buffer(whead_), asio::buffer(msg.body)};
-    auto [ec, n] = co_await asio::async_write(stream_, bufs, kNoThrow);
-    write_dog_.Disarm();
+    const WriteBuffers bufs{asio::buffer(whead_), asio::buffer(msg.body)};
+    std::error_code ec;
+    std::size_t written = 0;
+    if constexpr (std::is_same_v<Stream, tcp::socket>) written = WriteNow(stream_, bufs, ec);
+    if (!ec && written < TotalSize(bufs)) {
+      const auto& o = shared_->options;
+      write_dog_.Arm(o.timeout > Duration::zero() ? o.timeout
+                                                  : (server_ ? o.idle_timeout : o.timeout));
+      auto [wec, n] = co_await asio::async_write(stream_, Remaining(bufs, written), kNoThrow);
+      write_dog_.Disarm();
+      ec = wec;
+    }
     if (ec) co_return Failure("write", ec);
     if (server_ && ++responses_ >= close_at_ && close_at_ != 0) {
       DoClose();  // the peer asked for Connection: close
