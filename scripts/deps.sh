@@ -13,7 +13,7 @@ PACKAGES=(
   iproute2 util-linux python3 python3-prometheus-client curl
   etcd-server etcd-client nats-server libnats-dev
   libgrpc++-dev protobuf-compiler-grpc
-  wrk nghttp2-client
+  wrk nghttp2-client libtcmalloc-minimal4
   chromium chromium-driver python3-websocket
 )
 # Extra packages for later parts (plugins, benchmarks) are listed by the caller: deps.sh pkg...
