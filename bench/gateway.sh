@@ -7,7 +7,9 @@
 # Prints one line per run and the medians: calls/s at 64 connections and p50 at 1 connection.
 # PIN=1 pins the server to core 0 and the gateway and wrk to core 1; PIN=2 gives the server and
 # the gateway a core each (wrk on the other one; see gateway_inner.sh). GATEWAY_THREADS=N runs
-# the gateway with N I/O threads (--threads; default one per CPU).
+# the gateway with N I/O threads (--threads; default one per CPU). ALT_MICRO=/path/to/micro
+# measures a second build of the gateway in the same rounds (ALT_PRELOAD: a library preloaded
+# into it, such as another allocator).
 set -euo pipefail
 build=$(realpath "$1") secs=${2:-5} rounds=${3:-3}
 here=$(dirname "$(realpath "$0")")

@@ -31,8 +31,19 @@ gateway_threads=()
 MICRO_LOG_LEVEL=warn $pin1 "$build/tools/micro/micro" api --address 127.0.0.1:8080 \
   --handler rpc --namespace "" "${gateway_threads[@]}" >"$work/api.log" 2>&1 &
 pids+=($!)
+gateway_pid=$!
 wait_port 9191
 wait_port 8080
+# ALT_MICRO: a second `micro` (another build, e.g. the commit before) on port 8081, measured in
+# the same rounds as "alt" (/echo/call). ALT_PRELOAD: a library preloaded into it (an allocator).
+alt_pid=
+if [[ -n ${ALT_MICRO:-} ]]; then
+  LD_PRELOAD=${ALT_PRELOAD:-} MICRO_LOG_LEVEL=warn $pin1 "$ALT_MICRO" api --address 127.0.0.1:8081 \
+    --handler rpc --namespace "" "${gateway_threads[@]}" >"$work/alt.log" 2>&1 &
+  pids+=($!)
+  alt_pid=$!
+  wait_port 8081
+fi
 
 payload=$(head -c 64 /dev/zero | tr '\0' 'x' | base64 -w0)
 body="{\"payload\":\"$payload\"}"
@@ -69,15 +80,19 @@ for check in "127.0.0.1:9191/ direct" "127.0.0.1:8080/echo/call gateway" "127.0.
   grep -q "$payload" <<<"$out" || { echo "bad answer from $2: $out"; exit 1; }
 done
 
-gateway_pid=${pids[1]}
+if [[ -n $alt_pid ]]; then
+  out=$(curl -s -H 'Content-Type: application/json' -d "$body" http://127.0.0.1:8081/echo/call)
+  grep -q "$payload" <<<"$out" || { echo "bad answer from alt: $out"; exit 1; }
+fi
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run() {  # name url lua connections -> "qps p50_us gateway_cpu_us_per_call"
-  local out before after
-  before=$(ticks "$gateway_pid")
+  local out before after pid=$gateway_pid
+  [[ $1 == alt ]] && pid=$alt_pid
+  before=$(ticks "$pid")
   local pin=$wrk_gateway
   [[ $1 == direct ]] && pin=$wrk_direct
   out=$($pin wrk -t1 -c"$4" -d"${secs}s" --latency -s "$3" "$2")
-  after=$(ticks "$gateway_pid")
+  after=$(ticks "$pid")
   local qps p50 cpu
   qps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" '/requests in/ {printf "%.1f", t / hz / $1 * 1e6}' <<<"$out")
@@ -86,15 +101,19 @@ run() {  # name url lua connections -> "qps p50_us gateway_cpu_us_per_call"
   echo "$qps $p50 $cpu"
 }
 declare -A qps lat cpu
+ways="direct gateway rpc"
+[[ -n $alt_pid ]] && ways+=" alt"
 for r in $(seq "$rounds"); do
-  for name in direct gateway rpc; do
+  for name in $ways; do
+    lua=$work/$name.lua
     case $name in
       direct) url=http://127.0.0.1:9191/ ;;
       gateway) url=http://127.0.0.1:8080/echo/call ;;
       rpc) url=http://127.0.0.1:8080/rpc ;;
+      alt) url=http://127.0.0.1:8081/echo/call lua=$work/gateway.lua ;;
     esac
-    read -r q _ c < <(run "$name" "$url" "$work/$name.lua" 64)
-    read -r _ p _ < <(run "$name" "$url" "$work/$name.lua" 1)
+    read -r q _ c < <(run "$name" "$url" "$lua" 64)
+    read -r _ p _ < <(run "$name" "$url" "$lua" 1)
     cost=""
     [[ $name != direct ]] && cost=", gateway CPU ${c} us/call"
     echo "round $r $name: ${q} calls/s at 64 connections, p50 ${p} us at 1$cost"
@@ -110,3 +129,9 @@ gc=$(median "${cpu[gateway]}") rc=$(median "${cpu[rpc]}")
 awk -v d="$d" -v g="$g" -v r="$rp" -v dl="$dl" -v gl="$gl" -v rl="$rl" -v gc="$gc" -v rc="$rc" 'BEGIN {
   printf "median  direct %.0f/s p50 %.0f us | gateway /echo/call %.0f/s (%.2fx) p50 %.0f us (+%.0f) %.1f us CPU/call | /rpc %.0f/s (%.2fx) p50 %.0f us (+%.0f) %.1f us CPU/call\n",
     d, dl, g, g / d, gl, gl - dl, gc, r, r / d, rl, rl - dl, rc }'
+if [[ -n $alt_pid ]]; then
+  a=$(median "${qps[alt]}") al=$(median "${lat[alt]}") ac=$(median "${cpu[alt]}")
+  awk -v d="$d" -v a="$a" -v g="$g" -v dl="$dl" -v al="$al" -v ac="$ac" 'BEGIN {
+    printf "median  alt /echo/call %.0f/s (%.2fx direct; gateway/alt %.2fx) p50 %.0f us (+%.0f) %.1f us CPU/call\n",
+      a, a / d, g / a, al, al - dl, ac }'
+fi
