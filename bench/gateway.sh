@@ -9,7 +9,8 @@
 # the gateway a core each (wrk on the other one; see gateway_inner.sh). GATEWAY_THREADS=N runs
 # the gateway with N I/O threads (--threads; default one per CPU). ALT_MICRO=/path/to/micro
 # measures a second build of the gateway in the same rounds (ALT_PRELOAD: a library preloaded
-# into it, such as another allocator).
+# into it, such as another allocator). CHECK=1 ends with the issue's goals as a verdict (exit 1 when
+# missed).
 set -euo pipefail
 build=$(realpath "$1") secs=${2:-5} rounds=${3:-3}
 here=$(dirname "$(realpath "$0")")

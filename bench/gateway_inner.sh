@@ -26,6 +26,7 @@ esac
 MICRO_LOG_LEVEL=warn $pin0 "$build/bench/micro-bench-server" --server_address 127.0.0.1:9191 \
   >"$work/server.log" 2>&1 &
 pids+=($!)
+server_pid=$!
 gateway_threads=()
 [[ -n ${GATEWAY_THREADS:-} ]] && gateway_threads=(--threads "$GATEWAY_THREADS")
 MICRO_LOG_LEVEL=warn $pin1 "$build/tools/micro/micro" api --address 127.0.0.1:8080 \
@@ -85,9 +86,10 @@ if [[ -n $alt_pid ]]; then
   grep -q "$payload" <<<"$out" || { echo "bad answer from alt: $out"; exit 1; }
 fi
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-run() {  # name url lua connections -> "qps p50_us gateway_cpu_us_per_call"
+run() {  # name url lua connections -> "qps p50_us cpu_us_per_call" (the gateway's; direct: the service's)
   local out before after pid=$gateway_pid
   [[ $1 == alt ]] && pid=$alt_pid
+  [[ $1 == direct ]] && pid=$server_pid
   before=$(ticks "$pid")
   local pin=$wrk_gateway
   [[ $1 == direct ]] && pin=$wrk_direct
@@ -114,8 +116,8 @@ for r in $(seq "$rounds"); do
     esac
     read -r q _ c < <(run "$name" "$url" "$lua" 64)
     read -r _ p _ < <(run "$name" "$url" "$lua" 1)
-    cost=""
-    [[ $name != direct ]] && cost=", gateway CPU ${c} us/call"
+    cost=", gateway CPU ${c} us/call"
+    [[ $name == direct ]] && cost=", service CPU ${c} us/call"
     echo "round $r $name: ${q} calls/s at 64 connections, p50 ${p} us at 1$cost"
     qps[$name]+="$q "
     cpu[$name]+="$c "
@@ -125,13 +127,21 @@ done
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 d=$(median "${qps[direct]}") g=$(median "${qps[gateway]}") rp=$(median "${qps[rpc]}")
 dl=$(median "${lat[direct]}") gl=$(median "${lat[gateway]}") rl=$(median "${lat[rpc]}")
-gc=$(median "${cpu[gateway]}") rc=$(median "${cpu[rpc]}")
-awk -v d="$d" -v g="$g" -v r="$rp" -v dl="$dl" -v gl="$gl" -v rl="$rl" -v gc="$gc" -v rc="$rc" 'BEGIN {
-  printf "median  direct %.0f/s p50 %.0f us | gateway /echo/call %.0f/s (%.2fx) p50 %.0f us (+%.0f) %.1f us CPU/call | /rpc %.0f/s (%.2fx) p50 %.0f us (+%.0f) %.1f us CPU/call\n",
-    d, dl, g, g / d, gl, gl - dl, gc, r, r / d, rl, rl - dl, rc }'
+gc=$(median "${cpu[gateway]}") rc=$(median "${cpu[rpc]}") sc=$(median "${cpu[direct]}")
+awk -v d="$d" -v g="$g" -v r="$rp" -v dl="$dl" -v gl="$gl" -v rl="$rl" -v gc="$gc" -v rc="$rc" -v sc="$sc" 'BEGIN {
+  printf "median  direct %.0f/s p50 %.0f us service CPU %.1f us/call | gateway /echo/call %.0f/s (%.2fx) p50 %.0f us (+%.0f) %.1f us CPU/call | /rpc %.0f/s (%.2fx) p50 %.0f us (+%.0f) %.1f us CPU/call\n",
+    d, dl, sc, g, g / d, gl, gl - dl, gc, r, r / d, rl, rl - dl, rc }'
 if [[ -n $alt_pid ]]; then
   a=$(median "${qps[alt]}") al=$(median "${lat[alt]}") ac=$(median "${cpu[alt]}")
   awk -v d="$d" -v a="$a" -v g="$g" -v dl="$dl" -v al="$al" -v ac="$ac" 'BEGIN {
     printf "median  alt /echo/call %.0f/s (%.2fx direct; gateway/alt %.2fx) p50 %.0f us (+%.0f) %.1f us CPU/call\n",
       a, a / d, g / a, al, al - dl, ac }'
+fi
+# Issue 13's goals as a pass/fail verdict (CHECK=1): /echo/call at >= 0.6x direct calls/s and at
+# most 50 us added to the p50 at one connection (the p50 is not judged with PIN=2: see above).
+if [[ ${CHECK:-0} == 1 ]]; then
+  verdict=$(awk -v d="$d" -v g="$g" -v dl="$dl" -v gl="$gl" -v pin="${PIN:-0}" 'BEGIN {
+    ok = g / d >= 0.6; if (pin != 2 && gl - dl > 50) ok = 0; print ok ? "met" : "missed" }')
+  echo "goals: $verdict (>= 0.6x direct; <= +50 us p50 at 1 connection)"
+  [[ $verdict == met ]] || exit 1
 fi
