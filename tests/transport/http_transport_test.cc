@@ -14,6 +14,7 @@
 #include "micro/transport.h"
 #include "transport/test_util.h"
 #include "transport/wire_vectors.h"
+#include "transport/write_now.h"
 
 namespace micro {
 namespace {
@@ -203,6 +204,42 @@ TEST_F(HttpTransportTest, ClientAndServerRoundTripAndConnectionClose) {
   EXPECT_EQ(in.body, "x");
   Status eof = (*once)->RecvSync(in);  // the server closed after answering
   EXPECT_TRUE(IsEof(eof)) << eof.error();
+}
+
+// Bodies larger than the sockets' buffers: the write taken at once is partial and the rest
+// follows asynchronously, in order, on both the client's and the server's side.
+TEST_F(HttpTransportTest, BodiesLargerThanTheSocketBuffersArriveWhole) {
+  Serve({}, testing::EchoHandler);
+  auto sock = transport_->DialSync(listener_->Addr());
+  ASSERT_TRUE(sock.ok());
+  for (int round = 0; round < 2; ++round) {
+    std::string body(12 * 1024 * 1024 + round, '\0');
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      body[i] = static_cast<char>('a' + (i * 7 + i / 4093 + round) % 26);  // a shift shows
+    }
+    ASSERT_TRUE((*sock)->SendSync({{{"Micro-Id", std::to_string(round)}}, body}).ok());
+    Message in;
+    ASSERT_TRUE((*sock)->RecvSync(in).ok());
+    EXPECT_EQ(in.header.GetOr("Micro-Id"), std::to_string(round));
+    ASSERT_EQ(in.body.size(), body.size());
+    EXPECT_TRUE(in.body == body) << "round " << round;
+  }
+}
+
+TEST(WriteNowTest, RemainingSkipsWhatWasWritten) {
+  const std::string head = "head", body = "body!";
+  const transport_detail::WriteBuffers both{asio::buffer(head), asio::buffer(body)};
+  EXPECT_EQ(transport_detail::TotalSize(both), 9u);
+  auto text = [](const transport_detail::WriteBuffers& b) {
+    std::string out;
+    for (const auto& part : b) out.append(static_cast<const char*>(part.data()), part.size());
+    return out;
+  };
+  EXPECT_EQ(text(transport_detail::Remaining(both, 0)), "headbody!");
+  EXPECT_EQ(text(transport_detail::Remaining(both, 3)), "dbody!");
+  EXPECT_EQ(text(transport_detail::Remaining(both, 4)), "body!");
+  EXPECT_EQ(text(transport_detail::Remaining(both, 6)), "dy!");
+  EXPECT_EQ(text(transport_detail::Remaining(both, 9)), "");
 }
 
 TEST_F(HttpTransportTest, OversizedHeaderGets431AndServerKeepsServing) {
