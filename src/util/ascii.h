@@ -44,17 +44,32 @@ constexpr void CanonicaliseInPlace(char* p, std::size_t n) {
   }
 }
 
+namespace ascii_detail {
+// kCanonical[start][c]: token character c in Go's canonical case, upper when it starts a word
+// (start = 1: first, or after '-') and lower otherwise; 0 when c is not a token character.
+constexpr std::array<std::array<char, 256>, 2> kCanonical = [] {
+  std::array<std::array<char, 256>, 2> table{};
+  for (int c = 0; c < 256; ++c) {
+    if (!kTokenChars[c]) continue;
+    table[0][c] = AsciiLower(static_cast<char>(c));
+    table[1][c] = AsciiUpper(static_cast<char>(c));
+  }
+  return table;
+}();
+}  // namespace ascii_detail
+
 // IsToken and CanonicaliseInPlace in one pass, copying from `from` to `to` (which may be the
-// same place): every header name of every message goes through this. Returns false, with `to`
-// partly written, when `from` is empty or not a token.
+// same place): every header name of every message goes through this, so it is one table load
+// a character. Returns false, with `to` partly written, when `from` is empty or not a token.
 constexpr bool CopyCanonicalToken(const char* from, std::size_t n, char* to) {
   if (n == 0) return false;
-  bool upper = true;
+  std::size_t start = 1;
   for (std::size_t i = 0; i < n; ++i) {
-    const char c = from[i];
-    if (!IsTokenChar(c)) return false;
-    to[i] = upper ? AsciiUpper(c) : AsciiLower(c);
-    upper = c == '-';
+    const auto c = static_cast<unsigned char>(from[i]);
+    const char out = ascii_detail::kCanonical[start][c];
+    if (out == 0) return false;
+    to[i] = out;
+    start = c == '-';
   }
   return true;
 }
