@@ -12,8 +12,6 @@
 namespace micro::http {
 namespace {
 
-using util::IsToken;
-
 constexpr bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 std::string_view Trim(std::string_view s) {
@@ -28,7 +26,7 @@ std::string_view Trim(std::string_view s) {
 void AppendHeader(std::string& out, std::string_view key, std::string_view value) {
   value = Trim(value);
   const std::size_t at = out.size();
-  out.resize(at + key.size() + value.size() + 4);  // within the head's reserved room
+  out.resize(at + key.size() + value.size() + 4);  // usually within the room the head reserved
   char* p = out.data() + at;
   if (!util::CopyCanonicalToken(key.data(), key.size(), p)) {
     out.resize(at);
