@@ -142,7 +142,7 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     const std::string& target = SelectName(req.service);
     // A warm selector answers at once, without a coroutine frame for the lookup.
     std::optional<Result<selector::Next>> ready = ReadyNodes(target, opts);
-    if (!ready) ready.emplace(co_await AsyncNodes(target, opts));
+    if (!ready) ready.emplace(co_await WaitForNodes(target, opts));
     Result<selector::Next>& next = *ready;
     if (!next) co_return std::move(next).error();
 
@@ -342,32 +342,26 @@ class RpcClient final : public Client, public std::enable_shared_from_this<RpcCl
     return next;
   }
 
-  // The nodes when they are known without waiting (explicit addresses, or the selector's
-  // cache is warm); nullopt when a lookup is needed (AsyncNodes).
+  // The nodes when they are known without waiting: explicit addresses, the selector's warm
+  // cache, or an error. nullopt when the selector must look the service up (WaitForNodes).
   std::optional<Result<selector::Next>> ReadyNodes(const std::string& service,
                                                    const CallOptions& opts) {
     if (auto fixed = AddressNext(opts)) return Result<selector::Next>(std::move(*fixed));
-    if (!options_.selector) return std::nullopt;  // AsyncNodes names the error
+    if (!options_.selector) {
+      return ClientError(500, fmt::format("error selecting {} node: no selector", service));
+    }
     auto ready = options_.selector->TrySelect(service, opts.select);
     if (ready && !*ready) return SelectError(service, std::move(*ready).error());
     return ready;
   }
 
-  // Nodes for a coroutine: a warm cache answers at once; a miss suspends the call (the lookup
-  // runs on a cache thread) instead of blocking this I/O thread.
-  asio::awaitable<Result<selector::Next>> AsyncNodes(const std::string& service,
-                                                     const CallOptions& opts) {
-    if (auto fixed = AddressNext(opts)) co_return std::move(*fixed);
-    if (!options_.selector) {
-      co_return ClientError(500, fmt::format("error selecting {} node: no selector", service));
-    }
-    std::optional<Result<selector::Next>> ready =
-        options_.selector->TrySelect(service, opts.select);
-    if (!ready) {
-      ready.emplace(co_await AwaitSelect(options_.selector, service, opts.select));
-    }
-    if (!*ready) co_return SelectError(service, std::move(*ready).error());
-    co_return std::move(*ready);
+  // After ReadyNodes missed: the lookup runs on a cache thread and suspends the call instead of
+  // blocking this I/O thread.
+  asio::awaitable<Result<selector::Next>> WaitForNodes(const std::string& service,
+                                                       const CallOptions& opts) {
+    auto next = co_await AwaitSelect(options_.selector, service, opts.select);
+    if (!next) co_return SelectError(service, std::move(next).error());
+    co_return std::move(next);
   }
 
   // Selector::SelectAsync as an awaitable: the answer is posted to the coroutine's executor

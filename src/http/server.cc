@@ -257,10 +257,7 @@ class Connection final : public Closable, public std::enable_shared_from_this<Co
   asio::awaitable<bool> WriteAll(transport_detail::WriteBuffers buffers) {
     phase_ = Phase::kBusy;
     std::error_code ec;
-    std::size_t written = 0;
-    if constexpr (std::is_same_v<Stream, tcp::socket>) {
-      written = transport_detail::WriteNow(stream_, buffers, ec);
-    }
+    const std::size_t written = transport_detail::WriteNow(stream_, buffers, ec);
     if (!ec && written < transport_detail::TotalSize(buffers)) {
       deadline_.Arm(options_.idle_timeout);
       auto [wec, n] = co_await asio::async_write(

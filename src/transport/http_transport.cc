@@ -111,8 +111,7 @@ class HttpSocket final : public Socket, public std::enable_shared_from_this<Http
     }
     const WriteBuffers bufs{asio::buffer(whead_), asio::buffer(msg.body)};
     std::error_code ec;
-    std::size_t written = 0;
-    if constexpr (std::is_same_v<Stream, tcp::socket>) written = WriteNow(stream_, bufs, ec);
+    const std::size_t written = WriteNow(stream_, bufs, ec);
     if (!ec && written < TotalSize(bufs)) {
       const auto& o = shared_->options;
       write_dog_.Arm(o.timeout > Duration::zero() ? o.timeout

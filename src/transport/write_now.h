@@ -32,6 +32,13 @@ inline std::size_t WriteNow(asio::ip::tcp::socket& socket, const WriteBuffers& b
   return ec ? 0 : n;
 }
 
+// Any other stream (TLS): nothing is written at once.
+template <class Stream>
+std::size_t WriteNow(Stream& /*stream*/, const WriteBuffers& /*buffers*/, std::error_code& ec) {
+  ec.clear();
+  return 0;
+}
+
 // The part of `buffers` after the first `written` bytes.
 inline WriteBuffers Remaining(WriteBuffers buffers, std::size_t written) {
   for (auto& b : buffers) {
